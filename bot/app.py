@@ -1,0 +1,94 @@
+"""The composition root: build_app(config) wires storage, knowledge and handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config
+from bot.storage import Storage
+from handlers import router, texts
+from handlers.context import Context
+from handlers.messages import Inbound, Outbound, Reply
+from knowledge.base import KnowledgeBase, load_kb
+from knowledge.normalise import Normaliser
+from knowledge.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeError(Exception):
+    """The knowledge base has problems; the message lists them."""
+
+
+@dataclass
+class Knowledge:
+    """The loaded knowledge base and its index, swapped as one when reloaded."""
+
+    kb: KnowledgeBase
+    retriever: Retriever
+
+
+def load_knowledge(config: Config) -> Knowledge:
+    """Load, validate and index the knowledge base; raise KnowledgeError if it has any problem."""
+    directory = config.knowledge_dir
+    kb = load_kb(directory)
+    if kb.problems:
+        shown = "\n".join(kb.problems[:20])
+        more = f"\n… and {len(kb.problems) - 20} more" if len(kb.problems) > 20 else ""
+        raise KnowledgeError(f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}")
+    norm_file = Path(directory) / "normalisation.toml"
+    norm = Normaliser.from_file(norm_file) if norm_file.is_file() else Normaliser.default()
+    return Knowledge(kb, Retriever(kb, norm, config.retrieval))
+
+
+class App:
+    """A running assistant: handle(inbound) → outbound replies, one chat at a time per chat."""
+
+    def __init__(self, config: Config, storage: Storage, knowledge: Knowledge):
+        self.config = config
+        self.storage = storage
+        self.knowledge = knowledge
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, chat_key: str) -> asyncio.Lock:
+        lock = self._locks.get(chat_key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat_key] = lock
+        return lock
+
+    async def handle(self, msg: Inbound) -> list[Outbound]:
+        """Handle one message; messages of one chat are processed strictly one after another."""
+        lock = self._lock(msg.chat_key)
+        async with lock:
+            try:
+                self.storage.touch_chat(msg.chat_key, msg.channel)
+                replies = await router.route(Context(self, msg))
+                return [self._outbound(msg.chat_key, r) for r in replies]
+            except Exception:
+                log.exception("handler failed (channel=%s kind=%s)", msg.channel, msg.kind)
+                return [Outbound(Reply(texts.ERROR))]
+
+    def _outbound(self, chat_key: str, reply: Reply) -> Outbound:
+        if not reply.choices:
+            return Outbound(reply)
+        menu_id = self.storage.save_menu(chat_key, reply.choices)
+        return Outbound(reply, menu_id, tuple(f"{menu_id}.{i}" for i in range(len(reply.choices))))
+
+    def reload_knowledge(self) -> Knowledge:
+        """Load the knowledge base again; keep the old one (and raise) if the new one has problems."""
+        self.knowledge = load_knowledge(self.config)
+        return self.knowledge
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+def build_app(config: Config, knowledge: Knowledge | None = None) -> App:
+    """Wire storage, knowledge and handlers from a configuration."""
+    storage = Storage(config.db_path, config.storage.busy_timeout_ms)
+    return App(config, storage, knowledge or load_knowledge(config))

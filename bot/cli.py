@@ -1,0 +1,203 @@
+"""Command line: `python -m bot [console|ask|kb|eval|db] …` (console is the default)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("bot")
+
+
+def _common(p: argparse.ArgumentParser, db: bool = True) -> None:
+    p.add_argument("--config", metavar="PATH", help="config file (default: config.toml in the repository)")
+    if db:
+        p.add_argument("--db", metavar="PATH", help="SQLite database file (default: from the config)")
+    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default), ERROR")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Pandu Kerja Sama Desa")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("console", help="chat in the terminal (default)")
+    _common(p)
+    p.add_argument("--chat", default="console", help="chat id (default: console)")
+    p.add_argument("--out", default="out", help="folder for generated documents (default: out)")
+
+    p = sub.add_parser("ask", help="answer one question (or one per input line); nothing is logged")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument("question", nargs="*", help="the question; without it, read questions from stdin")
+
+    p = sub.add_parser("kb", help="knowledge-base tools")
+    kb_sub = p.add_subparsers(dest="kb_command", required=True)
+    q = kb_sub.add_parser("check", help="validate the knowledge base")
+    _common(q)
+    q = kb_sub.add_parser("unanswered", help="frequent questions that got no answer")
+    _common(q)
+    q.add_argument("--limit", type=int, default=20)
+
+    p = sub.add_parser("eval", help="evaluate retrieval on a question file (JSONL)")
+    _common(p)
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("db", help="database tools")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    q = db_sub.add_parser("backup", help="online backup of the database to PATH")
+    _common(q)
+    q.add_argument("path")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    cfg = load_config(args.config)
+    return cfg.with_db(getattr(args, "db", None))
+
+
+def _setup_logging(level: str | None, default: str = "WARNING") -> None:
+    logging.basicConfig(
+        level=getattr(logging, (level or default).upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.console import run_console
+
+    app = build_app(_config(args))
+    try:
+        return asyncio.run(run_console(app, args.chat, Path(args.out)))
+    finally:
+        app.close()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.app import load_knowledge
+
+    cfg = _config(args)
+    knowledge = load_knowledge(cfg)
+    questions = [" ".join(args.question)] if args.question else [ln.rstrip("\n") for ln in sys.stdin]
+    for q in questions:
+        if not q.strip():
+            continue
+        res = knowledge.retriever.search(q)
+        print(json.dumps(res.as_json(), ensure_ascii=False) if args.json else _plain_result(res))
+    return 0
+
+
+def _plain_result(res) -> str:
+    data = res.as_json()
+    if data["outcome"] == "answer":
+        return f"{data['title']}\n{data['answer']}\nDasar: {'; '.join(data['citations'])}\n"
+    if data["outcome"] == "suggest":
+        lines = ["Maksud Bapak/Ibu:"] + [f"{i}. {s['title']}" for i, s in enumerate(data["suggestions"], 1)]
+        return "\n".join(lines) + "\n"
+    return "(di luar cakupan)\n"
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if args.kb_command == "check":
+        from knowledge.base import load_kb
+
+        kb = load_kb(cfg.knowledge_dir)
+        for problem in kb.problems:
+            print(problem)
+        if kb.problems:
+            print(f"{len(kb.problems)} problem(s) in {len(kb.entries)} entries", file=sys.stderr)
+            return 1
+        print(f"ok: {len(kb.entries)} entries, knowledge base {kb.version} ({kb.date})")
+        return 0
+    from bot.storage import Storage
+
+    storage = Storage(cfg.db_path, cfg.storage.busy_timeout_ms)
+    try:
+        rows = storage.unanswered(args.limit)
+    finally:
+        storage.close()
+    if not rows:
+        print("no unanswered questions in the log")
+    for question, outcome, n in rows:
+        print(f"{n:5d}  {outcome:8s} {question}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.app import load_knowledge
+    from knowledge.evaluate import evaluate, read_questions
+
+    cfg = _config(args)
+    knowledge = load_knowledge(cfg)
+    report = evaluate(knowledge.retriever, read_questions(Path(args.file)))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"rows {report['rows']} (in scope {report['in_scope']}, out of scope {report['out_of_scope']})")
+    print(f"top-1          {report['top1']:5.1f} %")
+    print(f"top-3          {report['top3']:5.1f} %")
+    print(f"oos rejection  {report['oos_rejection']:5.1f} %")
+    print(f"wrong answers  {report['wrong_answer']:5.1f} % of all rows")
+    for f in report["failures"]:
+        print(f"  - {f['problem']}: {f['q']!r} → {f.get('entry')} {f.get('suggestions', '')}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from bot.storage import Storage
+
+    cfg = _config(args)
+    storage = Storage(cfg.db_path, cfg.storage.busy_timeout_ms)
+    target = Path(args.path)
+    if target.exists():
+        print(f"error: {target} already exists", file=sys.stderr)
+        return 2
+    target.parent.mkdir(parents=True, exist_ok=True)
+    dest = sqlite3.connect(str(target))
+    try:
+        storage.db.conn.backup(dest)
+    finally:
+        dest.close()
+        storage.close()
+    print(f"backup written: {target}")
+    return 0
+
+
+COMMANDS = {
+    "console": cmd_console,
+    "ask": cmd_ask,
+    "kb": cmd_kb,
+    "eval": cmd_eval,
+    "db": cmd_db,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; errors become one-line messages."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["console", *argv]
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["console"])
+    _setup_logging(args.log_level)
+    from bot.app import KnowledgeError
+    from bot.storage import StorageError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, KnowledgeError, StorageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

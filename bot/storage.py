@@ -1,0 +1,231 @@
+"""SQLite storage through sqlite-utils: versioned schema, menus, chat state, question log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import sqlite_utils
+
+from handlers.messages import Choice
+
+log = logging.getLogger(__name__)
+
+# How many menus (sets of buttons) a chat keeps; older taps get "menu ini sudah kedaluwarsa".
+MENUS_KEPT = 40
+
+
+class StorageError(Exception):
+    """The database cannot be used (corrupt, unreadable, newer than this code)."""
+
+
+def _m1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["chats"].create(
+        {"chat_key": str, "channel": str, "created_at": float, "last_seen": float, "active": int},
+        pk="chat_key",
+    )
+    db["menus"].create(
+        {"menu_id": str, "chat_key": str, "created_at": float, "choices": str},
+        pk="menu_id",
+    )
+    db["menus"].create_index(["chat_key", "created_at"])
+    db["chat_state"].create({"chat_key": str, "mode": str, "data": str, "updated_at": float}, pk="chat_key")
+    db["question_log"].create(
+        {
+            "id": int,
+            "ts": float,
+            "chat_hash": str,
+            "channel": str,
+            "question": str,
+            "outcome": str,
+            "entry_id": str,
+            "score": float,
+        },
+        pk="id",
+    )
+    db["question_log"].create_index(["outcome"])
+    db["question_log"].create_index(["chat_hash"])
+
+
+# Ordered migrations: index + 1 is the schema version each one produces. Never edit a released
+# migration; append a new one (a new version must never lose data).
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1]
+
+
+class Storage:
+    """The one database of a running bot."""
+
+    def __init__(self, path: str, busy_timeout_ms: int = 2000):
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self.db = sqlite_utils.Database(conn)
+            if path != ":memory:":
+                self.db.enable_wal()
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.check_integrity()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"database {path}: {exc}") from None
+        self._salt: bytes | None = None
+
+    # -- schema -------------------------------------------------------------------------------
+    def check_integrity(self) -> None:
+        """Run SQLite's quick check; raise StorageError when the file is damaged."""
+        rows = self.db.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            raise StorageError(f"database {self.path} failed its integrity check: {rows[0][0]}")
+
+    @property
+    def schema_version(self) -> int:
+        if "meta" not in self.db.table_names():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StorageError(
+                f"database {self.path} has schema version {current}, newer than this code ({len(MIGRATIONS)})"
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            with self.db.atomic():
+                MIGRATIONS[version - 1](self.db)
+                self.db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
+            log.info("database migrated to schema version %d", version)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- chats --------------------------------------------------------------------------------
+    def touch_chat(self, chat_key: str, channel: str) -> None:
+        """Record that a chat was seen now (and that it is active again)."""
+        now = time.time()
+        self.db.execute(
+            "INSERT INTO chats (chat_key, channel, created_at, last_seen, active) VALUES (?, ?, ?, ?, 1) "
+            "ON CONFLICT(chat_key) DO UPDATE SET last_seen = excluded.last_seen, active = 1",
+            [chat_key, channel, now, now],
+        )
+
+    def set_chat_active(self, chat_key: str, active: bool) -> None:
+        """Mark a chat inactive (e.g. the user blocked the bot) or active again."""
+        self.db.execute("UPDATE chats SET active = ? WHERE chat_key = ?", [int(active), chat_key])
+
+    def chat_active(self, chat_key: str) -> bool:
+        row = self.db.execute("SELECT active FROM chats WHERE chat_key = ?", [chat_key]).fetchone()
+        return bool(row[0]) if row else True
+
+    def delete_chat(self, chat_key: str) -> dict[str, int]:
+        """Delete everything stored about one chat, in every table; return rows deleted per table."""
+        counts: dict[str, int] = {}
+        with self.db.atomic():
+            for table in self.db.table_names():
+                cols = {c.name for c in self.db[table].columns}
+                if "chat_key" in cols:
+                    cur = self.db.execute(f"DELETE FROM [{table}] WHERE chat_key = ?", [chat_key])
+                    counts[table] = cur.rowcount
+            cur = self.db.execute("DELETE FROM question_log WHERE chat_hash = ?", [self.chat_hash(chat_key)])
+            counts["question_log"] = cur.rowcount
+        return counts
+
+    # -- chat state (the mode a chat is in, e.g. answering a checklist step) ----------------
+    def get_state(self, chat_key: str) -> tuple[str, dict[str, Any]]:
+        row = self.db.execute("SELECT mode, data FROM chat_state WHERE chat_key = ?", [chat_key]).fetchone()
+        if not row:
+            return "", {}
+        return row[0], json.loads(row[1] or "{}")
+
+    def set_state(self, chat_key: str, mode: str, data: dict[str, Any] | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO chat_state (chat_key, mode, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(chat_key) DO UPDATE SET mode = excluded.mode, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            [chat_key, mode, json.dumps(data or {}, ensure_ascii=False), time.time()],
+        )
+
+    # -- menus --------------------------------------------------------------------------------
+    def save_menu(self, chat_key: str, choices: tuple[Choice, ...]) -> str:
+        """Store a set of buttons for a chat and return its short, unguessable id."""
+        menu_id = secrets.token_urlsafe(6)  # 8 characters
+        payload = json.dumps([[c.label, c.payload] for c in choices], ensure_ascii=False)
+        now = time.time()
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO menus (menu_id, chat_key, created_at, choices) VALUES (?, ?, ?, ?)",
+                [menu_id, chat_key, now, payload],
+            )
+            self.db.execute(
+                "DELETE FROM menus WHERE chat_key = ? AND menu_id NOT IN "
+                "(SELECT menu_id FROM menus WHERE chat_key = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+                [chat_key, chat_key, MENUS_KEPT],
+            )
+        return menu_id
+
+    def get_menu(self, chat_key: str, menu_id: str) -> list[tuple[str, str]] | None:
+        """The (label, payload) list of a menu of this chat, or None (unknown, expired, another chat's)."""
+        row = self.db.execute(
+            "SELECT choices FROM menus WHERE menu_id = ? AND chat_key = ?", [menu_id, chat_key]
+        ).fetchone()
+        return [tuple(x) for x in json.loads(row[0])] if row else None
+
+    def latest_menu(self, chat_key: str) -> tuple[str, list[tuple[str, str]]] | None:
+        """The chat's most recent menu, as (menu_id, choices)."""
+        row = self.db.execute(
+            "SELECT menu_id, choices FROM menus WHERE chat_key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            [chat_key],
+        ).fetchone()
+        return (row[0], [tuple(x) for x in json.loads(row[1])]) if row else None
+
+    # -- question log -------------------------------------------------------------------------
+    def _log_salt(self) -> bytes:
+        if self._salt is None:
+            env = os.environ.get("PANDU_LOG_SALT", "").strip()
+            if env:
+                self._salt = env.encode()
+            else:
+                row = self.db.execute("SELECT value FROM meta WHERE key = 'log_salt'").fetchone()
+                if row is None:
+                    value = secrets.token_hex(16)
+                    self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('log_salt', ?)", [value])
+                    row = self.db.execute("SELECT value FROM meta WHERE key = 'log_salt'").fetchone()
+                self._salt = row[0].encode()
+        return self._salt
+
+    def chat_hash(self, chat_key: str) -> str:
+        """A salted hash of a chat key: the question log never stores the chat id itself."""
+        return hmac.new(self._log_salt(), chat_key.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def log_question(
+        self, chat_key: str, channel: str, question: str, outcome: str, entry_id: str | None, score: float
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO question_log (ts, chat_hash, channel, question, outcome, entry_id, score) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [time.time(), self.chat_hash(chat_key), channel, question[:500], outcome, entry_id, round(score, 1)],
+        )
+
+    def question_log(self) -> Iterator[dict[str, Any]]:
+        yield from self.db["question_log"].rows_where(order_by="id")
+
+    def unanswered(self, limit: int = 20) -> list[tuple[str, str, int]]:
+        """The most frequent logged questions that got "none" or "suggest": (question, outcome, count)."""
+        rows = self.db.execute(
+            "SELECT lower(trim(question)) AS q, outcome, count(*) AS n FROM question_log "
+            "WHERE outcome IN ('none', 'suggest') GROUP BY q, outcome ORDER BY n DESC, q LIMIT ?",
+            [limit],
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,61 @@
+"""The project's ASGI app: one Starlette app that mounts each configured channel's webhook routes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator, Awaitable, Callable, Sequence
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+log = logging.getLogger(__name__)
+
+# A channel that lives in the web app: its routes plus start-up and shut-down hooks.
+Hook = Callable[[], Awaitable[None]]
+
+
+class WebChannel:
+    """What a webhook channel (Telegram, WhatsApp) contributes to the ASGI app."""
+
+    name: str = "channel"
+
+    def routes(self) -> Sequence[BaseRoute]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    async def startup(self) -> None:
+        """Called once when the web app starts (e.g. register a webhook, open HTTP clients)."""
+
+    async def shutdown(self) -> None:
+        """Called once when the web app stops."""
+
+
+async def _health(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def build_web_app(channels: Sequence[WebChannel]) -> Starlette:
+    """One ASGI app serving every given channel's routes, plus GET /healthz."""
+    routes: list[BaseRoute] = [Route("/healthz", _health, methods=["GET"])]
+    for ch in channels:
+        routes.extend(ch.routes())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started: list[WebChannel] = []
+        try:
+            for ch in channels:
+                await ch.startup()
+                started.append(ch)
+                log.info("channel %s started", ch.name)
+            yield
+        finally:
+            for ch in reversed(started):
+                try:
+                    await ch.shutdown()
+                except Exception:  # keep shutting the others down
+                    log.exception("channel %s failed to shut down", ch.name)
+
+    return Starlette(routes=routes, lifespan=lifespan)

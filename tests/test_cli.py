@@ -1,0 +1,77 @@
+"""The command line, run as a newcomer would: real processes, a real database file."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args, stdin: str | None = None, cwd: Path = REPO):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_console_pipe_prints_menu_and_answer_and_keeps_log(tmp_path):
+    db = tmp_path / "x.db"
+    p = run("console", "--db", str(db), stdin="/mulai\napa itu bkad\n")
+    assert p.returncode == 0, p.stderr
+    assert "1. Tanya aturan" in p.stdout
+    assert "2. Siapkan usulan kerja sama" in p.stdout
+    assert "3. Bantuan" in p.stdout
+    assert "PP 43/2014 Pasal 144" in p.stdout
+    # python -m bot (no sub-command) is the console too; a second run keeps the question log
+    p2 = run("--db", str(db), stdin="siapa saja anggota bkad\n")
+    assert p2.returncode == 0, p2.stderr
+    conn = sqlite3.connect(db)
+    questions = [r[0] for r in conn.execute("SELECT question FROM question_log ORDER BY id")]
+    conn.close()
+    assert questions == ["apa itu bkad", "siapa saja anggota bkad"]
+
+
+def test_ask_json_cites_permendagri_pasal_3():
+    p = run("ask", "--json", "kerja sama antar desa dituangkan dalam apa")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["outcome"] == "answer"
+    assert any(c.startswith("Permendagri 96/2017 Pasal 3") for c in data["citations"])
+    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions"}
+
+
+def test_ask_reads_one_question_per_line():
+    p = run("ask", "--json", stdin="apa itu bkad\nharga cabai hari ini\n")
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [r["outcome"] for r in rows] == ["answer", "none"]
+
+
+def test_eval_prints_metrics():
+    p = run("eval", "tests/data/dev-questions.jsonl", "--json")
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert {"top1", "top3", "oos_rejection", "wrong_answer"} <= set(report)
+
+
+def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[retrieval]\nanswer_score = \"tinggi\"\n")
+    p = run("ask", "--config", str(cfg), "apa itu bkad")
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0
+    assert "retrieval.answer_score" in p.stderr
+
+
+def test_db_backup_and_unanswered(tmp_path):
+    db = tmp_path / "live.db"
+    run("console", "--db", str(db), stdin="resep rendang\nresep rendang\n")
+    p = run("kb", "unanswered", "--db", str(db))
+    assert p.returncode == 0
+    assert "2  none" in p.stdout and "resep rendang" in p.stdout
+    target = tmp_path / "backup.db"
+    p = run("db", "backup", str(target), "--db", str(db))
+    assert p.returncode == 0, p.stderr
+    conn = sqlite3.connect(target)
+    assert conn.execute("SELECT count(*) FROM question_log").fetchone()[0] == 2
+    conn.close()

@@ -1,0 +1,40 @@
+"""Configuration: the shipped file is valid; bad files and values name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_loads():
+    cfg = load_config(REPO / "config.toml")
+    assert 0 < cfg.retrieval.suggest_score <= cfg.retrieval.answer_score <= 100
+    assert cfg.knowledge_dir == REPO / "knowledge"
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[retrieval]\nanswer_score = 150\n", "retrieval.answer_score"),
+        ("[retrieval]\nsuggestions = 7\n", "retrieval.suggestions"),
+        ("[storage]\npaht = 'x'\n", "storage.paht"),
+        ("[rahasia]\ntoken = 'x'\n", "[rahasia]"),
+        ("[question_log]\nenabled = 'ya'\n", "question_log.enabled"),
+        ("[retrieval\n", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text, key):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert key in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")

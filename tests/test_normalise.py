@@ -1,0 +1,46 @@
+"""Normalisation: spelling variants, abbreviations and other names of desa become the same tokens."""
+
+import pytest
+
+from knowledge.normalise import Normaliser, fold
+
+
+@pytest.fixture(scope="module")
+def norm():
+    return Normaliser.default()
+
+
+def test_fold_removes_case_accents_punctuation():
+    assert fold("Kerja-Sama  antar-Desa?!") == "kerja sama antar desa"
+    assert fold("pihak ke-3") == "pihak ke 3"
+    assert fold("Assalamu'alaikum") == "assalamualaikum"
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["kerja sama antar desa", "kerjasama antardesa", "Kerja Sama antar-Desa", "kerja sama antar nagari", "kerjasama antar gampong"],
+        ["peraturan bersama kepala desa", "perber kades", "Perber Kades", "peraturan bersama kades"],
+        ["pihak ketiga", "pihak ke-3", "pihak ke 3", "pihak ketiga"],
+        ["musyawarah antar desa", "MAD", "musyawarah antar-Desa"],
+        ["bum desa bersama", "bumdesma", "BUMDes bersama", "badan usaha milik desa bersama"],
+        ["musyawarah desa", "musdes", "Musdes"],
+        ["badan kerja sama antar desa", "BKAD", "badan kerjasama antardesa"],
+        ["apb desa", "APBDes", "apbdes"],
+    ],
+)
+def test_variants_normalise_alike(norm, variants):
+    forms = {norm.text(v) for v in variants}
+    assert len(forms) == 1, forms
+
+
+def test_stopwords_dropped_and_words_stemmed(norm):
+    assert norm.tokens("apakah kerja sama itu") == ["kerjasama"]
+    assert "selesai" in norm.tokens("penyelesaian perselisihan")
+
+
+def test_smalltalk(norm):
+    assert norm.smalltalk("Halo") == "greeting"
+    assert norm.smalltalk("assalamualaikum pak") == "greeting"
+    assert norm.smalltalk("terima kasih banyak bu") == "thanks"
+    assert norm.smalltalk("halo, apa itu bkad") is None

@@ -1,0 +1,80 @@
+"""SQLite storage: schema, WAL, persistence across restarts, menus, privacy of the question log."""
+
+import sqlite3
+
+import pytest
+
+from bot.storage import MENUS_KEPT, Storage, StorageError
+from handlers.messages import Choice
+
+
+def test_file_database_uses_wal_and_keeps_data(tmp_path):
+    path = str(tmp_path / "a.db")
+    s = Storage(path)
+    assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert s.schema_version >= 1
+    s.log_question("test:1", "test", "apa itu bkad", "answer", "bkad-pengertian", 91.0)
+    s.close()
+    s2 = Storage(path)
+    rows = list(s2.question_log())
+    assert [r["question"] for r in rows] == ["apa itu bkad"]
+    s2.close()
+
+
+def test_memory_database_works():
+    s = Storage(":memory:")
+    s.touch_chat("test:1", "test")
+    assert s.chat_active("test:1")
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = str(tmp_path / "b.db")
+    Storage(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this code"):
+        Storage(path)
+
+
+def test_garbage_file_is_refused_clearly(tmp_path):
+    path = tmp_path / "c.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError):
+        Storage(str(path))
+
+
+def test_menus_belong_to_their_chat_and_are_pruned():
+    s = Storage(":memory:")
+    first = s.save_menu("test:1", (Choice("A", "menu:tanya"),))
+    assert s.get_menu("test:1", first) == [("A", "menu:tanya")]
+    assert s.get_menu("test:2", first) is None
+    for _ in range(MENUS_KEPT):
+        s.save_menu("test:1", (Choice("B", "menu:bantuan"),))
+    assert s.get_menu("test:1", first) is None
+    assert s.latest_menu("test:1")[1] == [("B", "menu:bantuan")]
+
+
+def test_chat_hash_is_salted_and_stable(monkeypatch):
+    s = Storage(":memory:")
+    h = s.chat_hash("telegram:42")
+    assert h == s.chat_hash("telegram:42") and "42" not in h
+    monkeypatch.setenv("PANDU_LOG_SALT", "another-salt")
+    assert Storage(":memory:").chat_hash("telegram:42") != h
+
+
+def test_delete_chat_removes_everything_of_that_chat_only():
+    s = Storage(":memory:")
+    for key in ("test:1", "test:2"):
+        s.touch_chat(key, "test")
+        s.set_state(key, "x", {"a": 1})
+        s.save_menu(key, (Choice("A", "menu:tanya"),))
+        s.log_question(key, "test", "q", "none", None, 0)
+    s.delete_chat("test:1")
+    for table in s.db.table_names():
+        cols = {c.name for c in s.db[table].columns}
+        if "chat_key" in cols:
+            assert s.db.execute(f"SELECT count(*) FROM [{table}] WHERE chat_key = 'test:1'").fetchone()[0] == 0
+    assert [r["chat_hash"] for r in s.question_log()] == [s.chat_hash("test:2")]
+    assert s.get_state("test:2") == ("x", {"a": 1})
