@@ -59,3 +59,26 @@ def build_web_app(channels: Sequence[WebChannel]) -> Starlette:
                     log.exception("channel %s failed to shut down", ch.name)
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+# Modules that may contribute a webhook channel to `python -m bot serve`. Each exposes
+# `web_channel(app) -> WebChannel | None`, returning None when its environment is not configured.
+WEB_CHANNEL_MODULES = ("bot.whatsapp", "bot.telegram")
+
+
+def configured_channels(app) -> list[WebChannel]:
+    """The webhook channels whose environment is configured, in WEB_CHANNEL_MODULES order."""
+    import importlib
+
+    channels = []
+    for name in WEB_CHANNEL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        channel = module.web_channel(app)
+        if channel is not None:
+            channels.append(channel)
+    return channels
