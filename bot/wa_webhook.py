@@ -49,7 +49,8 @@ def parse_update(payload: Any) -> ParsedUpdate | None:
         return None
     result = ParsedUpdate()
     for entry in payload["entry"]:
-        for change in entry.get("changes") or () if isinstance(entry, dict) else ():
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
             if not isinstance(change, dict) or change.get("field") != "messages":
                 continue
             value = change.get("value")
