@@ -72,3 +72,10 @@ OUT_OF_RANGE = "Nomor {n} tidak ada dalam pilihan. Silakan pilih nomor 1 sampai 
 ERROR = "Maaf, terjadi gangguan saat memproses pesan Bapak/Ibu. Silakan coba lagi sebentar lagi."
 PROPOSAL_OFFER = "Siapkan usulan kerja sama"
 MAIN_MENU = "Menu utama"
+
+# WhatsApp: list messages and paging of long menus (the list button and row titles have short limits).
+WA_LIST_BUTTON = "Lihat pilihan"
+WA_MORE = "Lainnya"
+WA_MORE_DESCRIPTION = "Pilihan {start}–{end} dari {total}"
+WA_CHOOSE = "Silakan pilih, atau ketik nomornya:"
+WA_PAGE = "Pilihan lainnya ({start}–{end} dari {total}). Ketik nomornya atau pilih dari daftar:"
