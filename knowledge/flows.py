@@ -49,6 +49,7 @@ class Step:
     validate: str = "text"
     options: tuple[str, ...] = ()  # choice steps
     when: dict[str, str] = dc_field(default_factory=dict)  # triage answers the step depends on
+    title: str = ""  # a short name for lists (/status, /ubah, the summary); text steps use `label`
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def _check_text(where: str, text: str, problems: list[str]) -> None:
 
 
 _STEP_KEYS = {
-    "id", "stage", "kind", "prompt", "citations", "excerpts", "note", "missing", "field", "label",
+    "id", "stage", "kind", "title", "prompt", "citations", "excerpts", "note", "missing", "field", "label",
     "validate", "options", "when",
 }
 
@@ -174,6 +175,7 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
     validate = raw.get("validate", "text")
     options = _strs(raw, "options", where, problems, required=False) if "options" in raw else ()
     when = raw.get("when", {})
+    title = _str(raw, "title", where, problems, False)
     if len(problems) > n:
         return None
     if sid and not _ID.match(sid):
@@ -184,6 +186,10 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
         problems.append(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "text" and not (fld and label):
         problems.append(f"{where}: a text step needs 'field' and 'label'")
+    if kind != "text" and not title:
+        problems.append(f"{where}: a {kind} step needs a short 'title'")
+    if len(title or label) > 60:
+        problems.append(f"{where}: title/label is longer than 60 characters")
     if kind != "text" and fld:
         problems.append(f"{where}: only text steps fill a 'field'")
     if kind == "choice" and len(options) < 2:
@@ -201,7 +207,7 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
     for text in (prompt, note, missing):
         _check_text(where, text, problems)
     return Step(sid, stage, kind, prompt, citations, excerpts, status, note, missing, fld, label, validate,
-                options, dict(when))
+                options, dict(when), title)
 
 
 def _flow(raw: dict, file: str, problems: list[str]) -> Flow | None:
