@@ -168,12 +168,12 @@ def validate(kind: str, text: str) -> str | None:
     limit = MAX_NAME if kind == "name" else MAX_FIELD
     if len(s) > limit:
         return (t.NAME_TOO_LONG if kind == "name" else t.TOO_LONG_FIELD).format(n=len(s), max=limit)
+    m = re.fullmatch(r"(\d+)[.,]?", s)
+    if kind == "duration" and m:
+        return t.DURATION_NUMBER.format(n=m.group(1))
     if len(s) < MIN_FIELD:
         return t.TOO_SHORT
     if kind == "duration":
-        m = re.fullmatch(r"(\d+)[.,]?", s)
-        if m:
-            return t.DURATION_NUMBER.format(n=m.group(1))
         if not (_UNITS.search(s) or _RANGE.search(s) or _MONTHS.search(s)):
             return t.DURATION_UNCLEAR
         return None
