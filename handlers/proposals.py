@@ -111,12 +111,14 @@ def _short(name: str) -> str:
     return name if len(name) <= 24 else name[:23] + "…"
 
 
+def _on_active(ctx: Context, build) -> list[Reply]:
+    p = active(ctx)
+    return [Reply(t.NO_PROPOSAL)] if p is None else build(ctx, p)
+
+
 async def status(ctx: Context, arg: str = "") -> list[Reply]:
     """/status: progress per stage ("Persiapan 4/6") and what is still missing."""
-    p = active(ctx)
-    if p is None:
-        return [Reply(t.NO_PROPOSAL)]
-    return [_status_reply(ctx, p)]
+    return _on_active(ctx, lambda c, p: [_status_reply(c, p)])
 
 
 def _status_reply(ctx: Context, p: Proposal) -> Reply:
@@ -138,9 +140,10 @@ def _status_reply(ctx: Context, p: Proposal) -> Reply:
 
 async def ubah(ctx: Context, arg: str = "") -> list[Reply]:
     """/ubah: choose a stage, then an earlier step, to answer it again."""
-    p = active(ctx)
-    if p is None:
-        return [Reply(t.NO_PROPOSAL)]
+    return _on_active(ctx, _edit_stages)
+
+
+def _edit_stages(ctx: Context, p: Proposal) -> list[Reply]:
     flows = _flows(ctx)
     flow = engine.flow_of(flows, p)
     if flow is None:
@@ -221,10 +224,7 @@ async def delete_mode(ctx: Context, text: str) -> list[Reply] | None:
 
 async def dokumen(ctx: Context, arg: str = "") -> list[Reply]:
     """/dokumen: the proposal's .docx documents (summary, draft, and for antar-Desa the offer letter)."""
-    p = active(ctx)
-    if p is None:
-        return [Reply(t.NO_PROPOSAL)]
-    return _documents(ctx, p)
+    return _on_active(ctx, _documents)
 
 
 def _documents(ctx: Context, p: Proposal) -> list[Reply]:
@@ -237,10 +237,7 @@ def _documents(ctx: Context, p: Proposal) -> list[Reply]:
 
 async def ringkasan(ctx: Context, arg: str = "") -> list[Reply]:
     """/ringkasan: a short text summary of the proposal's answers."""
-    p = active(ctx)
-    if p is None:
-        return [Reply(t.NO_PROPOSAL)]
-    return [_summary_reply(ctx, p)]
+    return _on_active(ctx, lambda c, p: [_summary_reply(c, p)])
 
 
 def _summary_reply(ctx: Context, p: Proposal) -> Reply:

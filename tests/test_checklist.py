@@ -21,6 +21,14 @@ async def antar_desa(chat: FakeChat, where: str = "Satu kecamatan", bum: str = "
     await chat.tap(bum)
 
 
+async def pihak_ketiga(chat: FakeChat, prakarsa: str, partner: str, kind: str) -> None:
+    await start(chat)
+    await chat.tap("Dengan pihak ketiga")
+    await chat.tap(prakarsa)
+    await parties(chat, partner)
+    await chat.tap(kind)
+
+
 async def parties(chat: FakeChat, partner: str = "Sukajaya") -> None:
     for value in ("Sukamaju", "Cibeber", "Cianjur", partner):
         await chat.send(value)
@@ -77,12 +85,9 @@ async def test_triage_another_kabupaten_stops_with_antar_daerah_rule(chat, app):
 
 
 async def test_triage_pihak_ketiga_prakarsa_desa(chat, app):
-    await start(chat)
-    await chat.tap("Dengan pihak ketiga")
-    await chat.tap("Prakarsa Desa")
-    assert "Perjanjian Bersama" in chat.text and "Permendagri 96/2017 Pasal 5 ayat (2) huruf a" in chat.text
-    await parties(chat, "CV Tani Makmur")
-    await chat.tap("Pihak swasta")
+    await pihak_ketiga(chat, "Prakarsa Desa", "CV Tani Makmur", "Pihak swasta")
+    outcome = next(o.text for o in chat.replies if o.reply.heading == t.OUTCOME_HEADING)
+    assert "Perjanjian Bersama" in outcome and "Permendagri 96/2017 Pasal 5 ayat (2) huruf a" in outcome
     await chat.tap("Sudah")  # inventarisasi
     await chat.tap("Sudah")  # skala prioritas
     # RKP Desa rests on a machine-altered copy: the step says it is unverified
@@ -90,12 +95,9 @@ async def test_triage_pihak_ketiga_prakarsa_desa(chat, app):
 
 
 async def test_triage_pihak_ketiga_prakarsa_pihak_ketiga_is_honest_about_pasal_15(chat, app, knowledge):
-    await start(chat)
-    await chat.tap("Dengan pihak ketiga")
-    await chat.tap("Prakarsa pihak ketiga")
-    assert "Pasal 15" in chat.text and "Permendagri 96/2017 Pasal 5 ayat (2) huruf b" in chat.text
-    await parties(chat, "Yayasan Air Bersih")
-    await chat.tap("Organisasi kemasyarakatan")
+    await pihak_ketiga(chat, "Prakarsa pihak ketiga", "Yayasan Air Bersih", "Organisasi kemasyarakatan")
+    outcome = next(o.text for o in chat.replies if o.reply.heading == t.OUTCOME_HEADING)
+    assert "Pasal 15" in outcome and "Permendagri 96/2017 Pasal 5 ayat (2) huruf b" in outcome
     assert "Tahapan 1/1" in chat.text
     assert t.NO_BASIS in chat.text
     # Only what Pasal 5 ayat (2)/(3), Pasal 6 and PP 43/2014 Pasal 143 establish is required on this path.
