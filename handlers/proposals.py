@@ -321,10 +321,16 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         if reply is not None:
             return [reply]
     if step is not None and step.kind == "text":
+        # The step's own buttons answer to their number or label too (a client without buttons is never
+        # stuck); a bare "1"/"2" is never a usable field value anyway.
         key = text.strip().casefold().rstrip("?!. ")
+        raw = text.strip().rstrip(".)")
+        labels = [c.label for c in engine.prompt(flows, p)[-1].choices]
+        if raw.isdigit() and 1 <= int(raw) <= len(labels):
+            key = labels[int(raw) - 1].casefold().rstrip("?!. ")
         if key == t.SKIP.casefold():
             return run(ctx, p, Event("skip", step=p.current))
-        if key == "kenapa":
+        if key == t.WHY.casefold().rstrip("?"):
             return run(ctx, p, Event("why", step=p.current))
     if p.current.startswith(engine.TRIAGE) or (step is not None and step.kind != "text"):
         value, problem = engine.match_typed(p, flows, text)

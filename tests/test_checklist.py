@@ -305,3 +305,16 @@ async def test_commands_outside_a_flow_are_polite(chat):
                           ("/ubah", t.NO_PROPOSAL), ("/ringkasan", t.NO_PROPOSAL)):
         await chat.send(cmd)
         assert expected in chat.text, cmd
+
+
+async def test_text_step_buttons_answer_to_their_numbers(chat, app):
+    """A client without buttons is never stuck: "1"/"2" on a text step choose Lewati/Kenapa?."""
+    await antar_desa(chat)
+    assert chat.labels == [t.SKIP, t.WHY]
+    await chat.send("2")
+    assert t.WHY_HEADING in chat.text and "Permendagri 96/2017 Pasal 3" in chat.text
+    await chat.send("1")
+    assert "Dilewati" in chat.text
+    await chat.send("Sukamaju")
+    assert "Sukamaju" in chat.text
+    assert sorted(status for status, _ in answers(app).values()) == ["skipped", "value"]
