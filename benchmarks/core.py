@@ -4,7 +4,8 @@ Run: ./pandu-bench core [--messages N] [--chats N] [--rounds N]
 
 Simulated users, each on its own chat: 60 % ask questions (dev questions and knowledge-base phrasings, now and
 then tapping a button under the answer or sending /mulai), 40 % work on a proposal (/mulai, the "Usulan kerja
-sama" button, then answer each prompt: tap a button when offered, else type a short answer). Messages are
+sama" button, then answer each prompt: tap a button other than "Kenapa?" when offered, else type a short
+answer; now and then /status). Messages are
 handled one after another (latency = one App.handle call). Baseline in the same run: a bare sqlite3 upsert +
 read per message on a file database with the same pragmas (WAL, synchronous=NORMAL). Medians over rounds.
 """
@@ -25,6 +26,7 @@ import common
 from bot.app import build_app, load_knowledge
 from bot.config import load_config
 from handlers import texts
+from handlers.checklist_texts import WHY
 from handlers.messages import Inbound
 from knowledge.evaluate import read_questions
 
@@ -61,12 +63,15 @@ class User:
                 return text("command", "/mulai")
             offer = [tok for label, tok in self.tokens if label == texts.MENU_PROPOSAL]
             if offer:
-                return tap("proposal step", offer[0])
-            if self.tokens and rng.random() < 0.7:
-                return tap("proposal step", rng.choice(self.tokens)[1])
-            if rng.random() < 0.05:
+                return tap("checklist step", offer[0])
+            if rng.random() < 0.08:
+                return text("/status", "/status")
+            answers = [tok for label, tok in self.tokens if label != WHY] or [tok for _, tok in self.tokens]
+            if answers and rng.random() < 0.9:
+                return tap("checklist step", rng.choice(answers))
+            if rng.random() < 0.03:
                 self.started = False
-            return text("proposal step", rng.choice(TYPED_ANSWERS))
+            return text("checklist step", rng.choice(TYPED_ANSWERS))
         r = rng.random()
         if r < 0.08:
             return text("command", "/mulai")
@@ -75,11 +80,12 @@ class User:
         return text("question", rng.choice(questions))
 
 
-async def drive(app, users: list[User], n: int, questions: list[str], seed: int) -> tuple[list[float], float, Counter]:
-    """Send n messages round-robin over users; return per-message ms, wall seconds and the mix."""
+async def drive(app, users: list[User], n: int, questions: list[str], seed: int):
+    """Send n messages round-robin over users; return per-message ms, wall seconds, the mix, ms by kind."""
     rng = random.Random(seed)
     lat: list[float] = []
     mix: Counter = Counter()
+    by_kind: dict[str, list[float]] = {}
     clock = time.perf_counter_ns
     t_start = clock()
     for i in range(n):
@@ -89,8 +95,11 @@ async def drive(app, users: list[User], n: int, questions: list[str], seed: int)
         outs = await app.handle(msg)
         lat.append((clock() - t0) / 1e6)
         mix[kind] += 1
+        by_kind.setdefault(kind, []).append(lat[-1])
+        if any(o.reply.document for o in outs):
+            by_kind.setdefault("(reply with a .docx)", []).append(lat[-1])
         user.tokens = [(c.label, tok) for o in outs for c, tok in zip(o.reply.choices, o.choice_tokens)]
-    return lat, (clock() - t_start) / 1e9, mix
+    return lat, (clock() - t_start) / 1e9, mix, by_kind
 
 
 def baseline(path: Path, n: int, chats: int) -> tuple[list[float], float]:
@@ -136,7 +145,7 @@ async def main() -> None:
             app = build_app(config, knowledge)
             rng = random.Random(rnd)
             users = [User(f"u{i}", proposer=rng.random() < 0.4) for i in range(args.chats)]
-            lat, wall, mix = await drive(app, users, args.messages, questions, seed=rnd)
+            lat, wall, mix, by_kind = await drive(app, users, args.messages, questions, seed=rnd)
             app.close()
             results["core"].append((lat, wall))
             results["base"].append(baseline(Path(tmp) / f"base-{rnd}.db", args.messages, args.chats))
@@ -163,6 +172,12 @@ async def main() -> None:
             ],
         )
     )
+    print("\nBy message kind (last round), ms:\n")
+    print(common.table(
+        ["kind", "count", "p50", "p99", "max"],
+        [[k, len(v), common.fmt(common.percentile(v, 50), 3), common.fmt(common.percentile(v, 99), 3),
+          common.fmt(max(v), 1)] for k, v in sorted(by_kind.items())],
+    ))
     print(f"\nGoals: ≥ 500 messages/s ({'met' if core[0] >= 500 else 'MISSED'}), "
           f"p99 < 20 ms ({'met' if core[2] < 20 else 'MISSED'}).")
 
