@@ -3,9 +3,10 @@
 Run: ./pandu-bench scale [--chats 1000,100000] [--samples N] [--rounds N]
 
 Each size gets a fresh SQLite file created by the real Storage (all migrations), filled in bulk with what a
-chat leaves behind: the chat row, its state, 5 menus, 10 logged questions, its WhatsApp window (and, once the
-checklist has landed, a proposal per chat). Then a sample of those chats, picked at random, sends messages
-through App.handle: /mulai, a tapped button, a typed question. Every SQL statement run while handling is
+chat leaves behind: the chat row, its state, 5 menus, 10 logged questions, its WhatsApp window, and a proposal
+a few steps in (a copy of one made through the real handlers, with its answers, the chat in checklist mode).
+Then a sample of those chats, picked at random, sends messages through App.handle: a checklist step
+(continue, then answer the step), /status, /mulai, a tapped button, a typed question. Every SQL statement run while handling is
 captured and checked with EXPLAIN QUERY PLAN; a full-table SCAN is reported. Baseline in the same run: a
 primary-key lookup on the chats table. "Flat" means the 100,000-chat p99 stays near the 1,000-chat p99.
 """
@@ -26,10 +27,35 @@ import common
 
 from bot.app import build_app, load_knowledge
 from bot.config import load_config
+from handlers.checklist_texts import CONTINUE_BUTTON, SKIP, WHY
 from handlers.messages import Inbound
 
 MENUS_PER_CHAT = 5
 QUESTIONS_PER_CHAT = 10
+
+
+TEMPLATE = "bench:template"
+
+
+async def answer(app, chat: str, outs, rng: random.Random):
+    """Answer a checklist prompt: "Lanjutkan usulan", else a choice (not Kenapa?/Lewati), else type an answer."""
+    buttons = [(c.label, tok) for o in outs for c, tok in zip(o.reply.choices, o.choice_tokens)]
+    tokens = [tok for label, tok in buttons if label == CONTINUE_BUTTON] or [
+        tok for label, tok in buttons if label not in (WHY, SKIP)
+    ]
+    if tokens:
+        return await app.handle(Inbound("bench", chat, "", choice=tokens[0], kind="choice"))
+    return await app.handle(Inbound("bench", chat, rng.choice(["Desa Sukamaju dan Desa Mekarsari", "12 bulan"])))
+
+
+async def template_proposal(app) -> None:
+    """A proposal a few steps in, made through the real handlers, to copy to every chat."""
+    rng = random.Random(0)
+    chat = TEMPLATE.split(":", 1)[1]
+    outs = await app.handle(Inbound("bench", chat, "/usulan"))
+    outs = await app.handle(Inbound("bench", chat, "Jalan tani Sukamaju-Sukajaya"))
+    for _ in range(6):
+        outs = await answer(app, chat, outs, rng)
 
 
 def fill(storage, n: int, rng: random.Random) -> None:
@@ -58,11 +84,42 @@ def fill(storage, n: int, rng: random.Random) -> None:
                 "VALUES (?, ?, 'bench', 'apa itu bkad', 'answer', 'bkad-pengertian', 80.0)",
                 [(now, storage.chat_hash(k)) for k in keys for _ in range(QUESTIONS_PER_CHAT)],
             )
+            if "proposals" in tables:
+                copy_proposal(db, keys)
             if "wa_window" in tables:
                 db.conn.executemany(
                     "INSERT INTO wa_window (chat_key, last_inbound) VALUES (?, ?)", [(k, now) for k in keys]
                 )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def copy_proposal(db, keys: list[str]) -> None:
+    """Give each chat a copy of the template's proposal (row, answers, and the chat mode pointing at it)."""
+    cols = [c.name for c in db["proposals"].columns if c.name not in ("id", "chat_key")]
+    prop = db.execute(f"SELECT id, {', '.join(cols)} FROM proposals WHERE chat_key = ?", [TEMPLATE]).fetchone()
+    if prop is None:
+        return
+    acols = [c.name for c in db["proposal_answers"].columns if c.name not in ("proposal_id", "chat_key")]
+    answers = db.execute(
+        f"SELECT {', '.join(acols)} FROM proposal_answers WHERE proposal_id = ?", [prop[0]]
+    ).fetchall()
+    mode = db.execute("SELECT mode FROM chat_state WHERE chat_key = ?", [TEMPLATE]).fetchone()
+    first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM proposals").fetchone()[0]
+    ids = range(first, first + len(keys))
+    db.conn.executemany(
+        f"INSERT INTO proposals (id, chat_key, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 2))})",
+        [(i, k, *prop[1:]) for i, k in zip(ids, keys)],
+    )
+    db.conn.executemany(
+        f"INSERT INTO proposal_answers (proposal_id, chat_key, {', '.join(acols)}) "
+        f"VALUES ({', '.join('?' * (len(acols) + 2))})",
+        [(i, k, *a) for i, k in zip(ids, keys) for a in answers],
+    )
+    if mode:
+        db.conn.executemany(
+            "UPDATE chat_state SET mode = ?, data = ? WHERE chat_key = ?",
+            [(mode[0], json.dumps({"pid": i}), k) for i, k in zip(ids, keys)],
+        )
 
 
 def size_mb(path: str) -> float:
@@ -71,7 +128,9 @@ def size_mb(path: str) -> float:
 
 async def measure(app, n: int, samples: int, rng: random.Random, questions: list[str]) -> dict[str, list[float]]:
     """Per-message ms for /mulai, a button tap and a question, from sampled existing chats."""
-    lat: dict[str, list[float]] = {"/mulai": [], "button": [], "question": [], "baseline": []}
+    lat: dict[str, list[float]] = {
+        "checklist step": [], "/status": [], "/mulai": [], "button": [], "question": [], "baseline": []
+    }
     clock = time.perf_counter_ns
     conn = app.storage.db.conn
     for _ in range(samples):
@@ -87,6 +146,15 @@ async def measure(app, n: int, samples: int, rng: random.Random, questions: list
         t0 = clock()
         await app.handle(Inbound("bench", chat, rng.choice(questions)))
         lat["question"].append((clock() - t0) / 1e6)
+        t0 = clock()
+        outs = await app.handle(Inbound("bench", chat, "/status"))
+        lat["/status"].append((clock() - t0) / 1e6)
+        for _ in range(2):  # "Lanjutkan usulan", then answer the step it shows
+            t0 = clock()
+            outs = await answer(app, chat, outs, rng)
+            ms = (clock() - t0) / 1e6
+            if not any(o.reply.document for o in outs):  # a finished proposal's .docx is not a step
+                lat["checklist step"].append(ms)
         t0 = clock()
         conn.execute("SELECT last_seen FROM chats WHERE chat_key = ?", [key]).fetchone()
         lat["baseline"].append((clock() - t0) / 1e6)
@@ -128,6 +196,7 @@ async def main() -> None:
         for n in sizes:
             path = str(Path(tmp) / f"scale-{n}.db")
             app = build_app(base_config.with_db(path), knowledge)
+            await template_proposal(app)
             t0 = time.perf_counter()
             fill(app.storage, n, random.Random(n))
             fill_s = time.perf_counter() - t0
@@ -146,7 +215,7 @@ async def main() -> None:
             }
             app.close()
     print(f"{args.samples} sampled chats × {args.rounds} rounds per size; per chat: {MENUS_PER_CHAT} menus, "
-          f"{QUESTIONS_PER_CHAT} logged questions; WAL auto-checkpoint "
+          f"{QUESTIONS_PER_CHAT} logged questions, 1 proposal; WAL auto-checkpoint "
           f"{'off' if args.no_autocheckpoint else 'on (SQLite default)'}.\n")
     print(common.table(
         ["chats", "database MiB", "fill s"], [[f"{n:,}", common.fmt(info[n][0], 1), common.fmt(info[n][1], 1)] for n in sizes]
