@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [console|ask|kb|eval|db] …` (console is the default)."""
+"""Command line: `python -m bot [console|ask|kb|eval|db|telegram] …` (console is the default)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     q = db_sub.add_parser("backup", help="online backup of the database to PATH")
     _common(q)
     q.add_argument("path")
+
+    p = sub.add_parser("telegram", help="run the Telegram bot by long polling (token from TELEGRAM_BOT_TOKEN)")
+    _common(p)
+    p.add_argument("--poll-timeout", type=float, default=25.0, help="long-poll timeout in seconds (default 25)")
     return parser
 
 
@@ -172,12 +176,25 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.telegram import main_polling, read_token
+
+    read_token()  # a missing or malformed token fails before anything is loaded
+    app = build_app(_config(args))
+    try:
+        return main_polling(app, args.poll_timeout)
+    finally:
+        app.close()
+
+
 COMMANDS = {
     "console": cmd_console,
     "ask": cmd_ask,
     "kb": cmd_kb,
     "eval": cmd_eval,
     "db": cmd_db,
+    "telegram": cmd_telegram,
 }
 
 

@@ -72,3 +72,14 @@ OUT_OF_RANGE = "Nomor {n} tidak ada dalam pilihan. Silakan pilih nomor 1 sampai 
 ERROR = "Maaf, terjadi gangguan saat memproses pesan Bapak/Ibu. Silakan coba lagi sebentar lagi."
 PROPOSAL_OFFER = "Siapkan usulan kerja sama"
 MAIN_MENU = "Menu utama"
+
+# The command menu channels show (Telegram setMyCommands): (command, description), as in HELP.
+COMMAND_MENU = (
+    ("mulai", "Menu utama"),
+    ("tanya", "Bertanya tentang aturan kerja sama Desa"),
+    ("usulan", "Siapkan atau lanjutkan usulan kerja sama"),
+    ("status", "Kemajuan usulan"),
+    ("bantuan", "Petunjuk pemakaian"),
+    ("tentang", "Tentang Pandu"),
+    ("hapus", "Hapus semua data percakapan ini"),
+)
