@@ -83,3 +83,10 @@ COMMAND_MENU = (
     ("tentang", "Tentang Pandu"),
     ("hapus", "Hapus semua data percakapan ini"),
 )
+
+# WhatsApp: list messages and paging of long menus (the list button and row titles have short limits).
+WA_LIST_BUTTON = "Lihat pilihan"
+WA_MORE = "Lainnya"
+WA_MORE_DESCRIPTION = "Pilihan {start}–{end} dari {total}"
+WA_CHOOSE = "Silakan pilih, atau ketik nomornya:"
+WA_PAGE = "Pilihan lainnya ({start}–{end} dari {total}). Ketik nomornya atau pilih dari daftar:"
