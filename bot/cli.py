@@ -231,12 +231,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_telegram(args: argparse.Namespace) -> int:
     from bot.app import build_app
-    from bot.telegram import main_polling, read_token
+    from bot.telegram import BotApiUnreachable, main_polling, read_token
 
     read_token()  # a missing or malformed token fails before anything is loaded
     app = build_app(_config(args))
     try:
         return main_polling(app, args.poll_timeout)
+    except BotApiUnreachable as exc:  # exit 1, not 2: a service manager should try again later
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         app.close()
 

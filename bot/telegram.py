@@ -70,6 +70,10 @@ class TelegramSetupError(ValueError):
     """The Telegram environment is missing or wrong, or the Bot API refused us; one line, no secret."""
 
 
+class BotApiUnreachable(TelegramSetupError):
+    """The Bot API server could not be reached at start-up (worth retrying later, unlike a bad token)."""
+
+
 # -- environment ------------------------------------------------------------------------------
 def read_token() -> str:
     """TELEGRAM_BOT_TOKEN from the environment, checked for shape (the value is never echoed)."""
@@ -190,12 +194,10 @@ def render_parts(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
     while any(_utf16_len(p) > limit for p in parts) and size > limit // 2:
         size -= limit // 16  # emoji count twice in Telegram's UTF-16 limit
         parts = split_text(plain, size)
-    html_parts = []
-    for i, part in enumerate(parts):
-        if i == 0 and reply.heading and part.startswith(reply.heading):
-            html_parts.append(f"<b>{escape(reply.heading, quote=False)}</b>{escape(part[len(reply.heading):], quote=False)}")
-        else:
-            html_parts.append(escape(part, quote=False))
+    html_parts = [escape(part, quote=False) for part in parts]
+    if reply.heading and parts and parts[0].startswith(reply.heading):
+        rest = parts[0][len(reply.heading) :]
+        html_parts[0] = f"<b>{escape(reply.heading, quote=False)}</b>{escape(rest, quote=False)}"
     return html_parts
 
 
@@ -401,8 +403,9 @@ async def start_application(application: Application, where: str) -> None:
     except (InvalidToken, NetworkError) as exc:
         await application.bot.shutdown()  # close the HTTP clients opened before getMe failed
         if isinstance(exc, InvalidToken):
-            raise TelegramSetupError(f"the Bot API at {where} refused TELEGRAM_BOT_TOKEN (check it with @BotFather)") from None
-        raise TelegramSetupError(f"cannot reach the Bot API at {where}: {exc.__class__.__name__}") from None
+            refused = f"the Bot API at {where} refused TELEGRAM_BOT_TOKEN (check it with @BotFather)"
+            raise TelegramSetupError(refused) from None
+        raise BotApiUnreachable(f"cannot reach the Bot API at {where}: {exc.__class__.__name__}") from None
     await set_commands(application.bot)
 
 

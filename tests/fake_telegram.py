@@ -135,7 +135,8 @@ class FakeBotAPI:
 
     def _bot_user(self) -> dict[str, Any]:
         return {"id": self.bot_id, "is_bot": True, "first_name": "Pandu", "username": self.username,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}  # fmt: skip
 
     def bot_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         """A message from the bot in a chat (as sent, or as replied to by a user)."""

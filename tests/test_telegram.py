@@ -12,6 +12,7 @@ import pytest
 from bot.app import build_app
 from bot.telegram import (
     SECRET_HEADER,
+    BotApiUnreachable,
     TelegramSetupError,
     api_urls,
     render_parts,
@@ -23,6 +24,7 @@ from bot.web import build_web_app
 from handlers import router, texts
 from handlers.messages import Choice, Document, Outbound, Reply
 from tests.conftest import FakeChat
+from tests.fake_graph import _free_port
 from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeBotAPI, TelegramUser
 
 STICKER = {"file_id": "s1", "file_unique_id": "s1u", "type": "regular", "width": 512, "height": 512,
@@ -355,12 +357,8 @@ async def test_refused_token_and_unreachable_server_are_one_line_errors(app, fak
         await RunningBot(app, fake, token="999:WRONG").started()
     assert "refused" in str(refused.value) and "999:WRONG" not in str(refused.value)
 
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(TelegramSetupError) as unreachable:
+    port = _free_port()  # nothing listens there
+    with pytest.raises(BotApiUnreachable) as unreachable:
         await run_polling(app, TOKEN, f"http://127.0.0.1:{port}/bot", poll_timeout=1)
     assert "cannot reach" in str(unreachable.value) and TOKEN not in str(unreachable.value)
 
