@@ -14,6 +14,7 @@ from handlers import router, texts
 from handlers.context import Context
 from handlers.messages import Inbound, Outbound, Reply
 from knowledge.base import KnowledgeBase, load_kb
+from knowledge.flows import Flows, load_flows
 from knowledge.normalise import Normaliser
 from knowledge.retrieval import Retriever
 
@@ -35,6 +36,7 @@ class Knowledge:
 
     kb: KnowledgeBase
     retriever: Retriever
+    flows: Flows | None = None  # the proposal checklist flows (knowledge/flows/)
 
 
 def load_knowledge(config: Config) -> Knowledge:
@@ -45,9 +47,13 @@ def load_knowledge(config: Config) -> Knowledge:
         shown = "\n".join(kb.problems[:20])
         more = f"\n… and {len(kb.problems) - 20} more" if len(kb.problems) > 20 else ""
         raise KnowledgeError(f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}")
+    flows = load_flows(Path(directory))
+    if flows.problems:
+        shown = "\n".join(flows.problems[:20])
+        raise KnowledgeError(f"checklist flows in {directory} have {len(flows.problems)} problem(s):\n{shown}")
     norm_file = Path(directory) / "normalisation.toml"
     norm = Normaliser.from_file(norm_file) if norm_file.is_file() else Normaliser.default()
-    return Knowledge(kb, Retriever(kb, norm, config.retrieval))
+    return Knowledge(kb, Retriever(kb, norm, config.retrieval), flows)
 
 
 class App:

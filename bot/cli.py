@@ -126,14 +126,17 @@ def cmd_kb(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.kb_command == "check":
         from knowledge.base import load_kb
+        from knowledge.flows import load_flows
 
         kb = load_kb(cfg.knowledge_dir)
-        for problem in kb.problems:
+        flows = load_flows(cfg.knowledge_dir)
+        problems = kb.problems + flows.problems
+        for problem in problems:
             print(problem)
-        if kb.problems:
-            print(f"{len(kb.problems)} problem(s) in {len(kb.entries)} entries", file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} problem(s) in {len(kb.entries)} entries and {len(flows.flows)} flows", file=sys.stderr)
             return 1
-        print(f"ok: {len(kb.entries)} entries, knowledge base {kb.version} ({kb.date})")
+        print(f"ok: {len(kb.entries)} entries, {len(flows.flows)} checklist flows, knowledge base {kb.version} ({kb.date})")
         return 0
     from bot.storage import Storage
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Awaitable, Callable
 
-from handlers import commands, qa, texts
+from handlers import commands, proposals, qa, texts
 from handlers.context import Context
 from handlers.messages import Reply
 
@@ -25,16 +25,30 @@ COMMANDS: dict[str, CommandHandler] = {
     "help": commands.help_,
     "tentang": commands.about,
     "tanya": commands.ask,
+    # The proposal checklist (handlers/proposals.py).
+    "usulan": proposals.usulan,
+    "status": proposals.status,
+    "ubah": proposals.ubah,
+    "lewati": proposals.lewati,
+    "batal": proposals.batal,
+    "hapus": proposals.hapus,
+    "dokumen": proposals.dokumen,
+    "ringkasan": proposals.ringkasan,
 }
 
 # Button payloads by prefix ("<prefix>:<rest>"). Payloads never reach users; buttons carry short ids.
 PAYLOADS: dict[str, PayloadHandler] = {
     "menu": commands.menu_choice,
     "kb": commands.kb_choice,
+    "usl": proposals.choice,
+    "hapus": proposals.hapus_choice,
 }
 
 # Handlers for chats in a mode (chat_state.mode), e.g. a checklist waiting for a step's answer.
-MODES: dict[str, ModeHandler] = {}
+MODES: dict[str, ModeHandler] = {
+    proposals.MODE: proposals.pending_step,
+    proposals.MODE_DELETE: proposals.delete_mode,
+}
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\S+)?(?:\s+(.*))?$", re.S)
 _CONTROL = dict.fromkeys(
