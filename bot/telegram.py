@@ -231,10 +231,16 @@ async def typing(bot: Any, chat_id: int | str, action: str = ChatAction.TYPING) 
             await task
 
 
+def document_only(reply: Reply) -> bool:
+    """A document whose reply text only repeats its caption (or is empty) is sent as the document alone."""
+    doc = reply.document
+    return doc is not None and not reply.heading and reply.text.strip() in ("", doc.caption.strip())
+
+
 async def send_outbound(bot: Any, chat_id: int | str, out: Outbound) -> None:
     """Send one reply: its text parts (buttons under the last message), then its document if any."""
     markup = keyboard(out)
-    parts = render_parts(out.reply)
+    parts = [] if document_only(out.reply) else render_parts(out.reply)
     doc = out.reply.document
     for i, part in enumerate(parts):
         last = i == len(parts) - 1 and doc is None

@@ -15,6 +15,7 @@ from bot.telegram import (
     BotApiUnreachable,
     TelegramSetupError,
     api_urls,
+    document_only,
     render_parts,
     run_polling,
     send_outbound,
@@ -90,7 +91,13 @@ def labels(call) -> list[str]:
 
 
 def rendered(outs: list[Outbound]) -> list[str]:
-    return [part for out in outs for part in render_parts(out.reply)]
+    """What the Telegram chat must show for these core replies: message texts, then document captions."""
+    shown = []
+    for out in outs:
+        shown += [] if document_only(out.reply) else render_parts(out.reply)
+        if out.reply.document is not None:
+            shown.append(html.escape(out.reply.document.caption.strip(), quote=False))
+    return shown
 
 
 def token_of(replies: list[Outbound], label: str) -> str:
@@ -101,17 +108,24 @@ def token_of(replies: list[Outbound], label: str) -> str:
     raise AssertionError(label)
 
 
-async def mirrored_step(user: TelegramUser, mirror: FakeChat) -> None:
-    """One step of whatever flow the core runs: tap the first button, or type an answer; both must match."""
-    if mirror.labels:
-        label = mirror.labels[0]
-        await mirror.tap(label)
+async def mirrored(user: TelegramUser, mirror: FakeChat, text: str = "", label: str = "") -> list:
+    """Send (or tap) the same thing in Telegram and in a core-only chat; Telegram must show what the core says."""
+    if label:
+        await mirror.tap_token(token_of(mirror.replies, label))
         calls = await user.tap(label, expect=len(rendered(mirror.last)))
     else:
-        await mirror.send("Desa Sukamaju")
-        calls = await user.send("Desa Sukamaju", expect=len(rendered(mirror.last)))
+        await mirror.send(text)
+        calls = await user.send(text, expect=len(rendered(mirror.last)))
     assert [c.text for c in calls] == rendered(mirror.last)
-    assert labels(calls[-1]) == mirror.labels
+    assert [label for c in calls for label in labels(c)] == mirror.labels
+    return calls
+
+
+async def mirrored_step(user: TelegramUser, mirror: FakeChat) -> list:
+    """One step of whatever flow the core runs: tap the first button, or type an answer."""
+    if mirror.labels:
+        return await mirrored(user, mirror, label=mirror.labels[0])
+    return await mirrored(user, mirror, text="Desa Sukamaju")
 
 
 async def test_full_journey(app, running, fake):
@@ -134,17 +148,14 @@ async def test_full_journey(app, running, fake):
     assert pasal.text.startswith(f"<b>{texts.EXCERPT_HEADING}")
     assert "badan kerja sama antar-Desa" in pasal.text
 
-    # The proposal flow is whatever the core runs: the Telegram chat must show exactly what the core says.
+    # The proposal flow is the core's: the Telegram chat must show exactly what the core says.
     mirror = FakeChat(app, "mirror")
     await mirror.send("/mulai")
-    await mirror.tap_token(token_of(mirror.replies, texts.MENU_PROPOSAL))
-    calls = await user.tap(texts.MENU_PROPOSAL, expect=len(rendered(mirror.last)))
-    assert [c.text for c in calls] == rendered(mirror.last)
+    await mirrored(user, mirror, label=texts.MENU_PROPOSAL)
     for _ in range(2):
         await mirrored_step(user, mirror)
-    await mirror.send("/status")
-    calls = await user.send("/status", expect=len(rendered(mirror.last)))
-    assert [c.text for c in calls] == rendered(mirror.last)
+    [status] = await mirrored(user, mirror, text="/status")
+    assert "Desa Sukamaju" in status.text
 
     answered = [c.params["callback_query_id"] for c in fake.called("answerCallbackQuery")]
     assert sorted(answered) == sorted(user.taps)
@@ -217,15 +228,32 @@ async def test_document_is_sent_with_chat_actions(running, fake, monkeypatch):
         return [Reply("Draf sudah siap.", document=doc)]
 
     monkeypatch.setattr(tg, "TYPING_AFTER", 0.05)
-    monkeypatch.setitem(router.COMMANDS, "dokumen", slow_document)
+    monkeypatch.setitem(router.COMMANDS, "lambat", slow_document)
     user = TelegramUser(fake, 42)
-    text, document = await user.send("/dokumen", expect=2)
+    text, document = await user.send("/lambat", expect=2)
     assert text.method == "sendMessage" and text.text == "Draf sudah siap."
     assert document.method == "sendDocument"
     assert document.files["document"] == ("usulan.docx", b"PK\x03\x04 isi")
     assert document.params["caption"] == "Draf &lt;usulan&gt;"
     actions = [c.params["action"] for c in fake.called("sendChatAction")]
     assert actions[0] == "typing" and actions[-1] == "upload_document"
+
+
+async def test_checklist_documents_arrive_as_docx_files(app, running, fake):
+    user = TelegramUser(fake, 42)
+    mirror = FakeChat(app, "mirror")
+    await mirrored(user, mirror, text="/usulan")
+    await mirrored(user, mirror, text="Jalan tani")
+    for _ in range(3):  # the first choice of each triage question: the triage is done
+        await mirrored_step(user, mirror)
+    calls = await mirrored(user, mirror, text="/dokumen")
+    documents = [c for c in calls if c.method == "sendDocument"]
+    assert len(documents) == len([o for o in mirror.last if o.reply.document]) >= 2
+    for call in documents:
+        name, data = call.files["document"]
+        assert name.endswith(".docx") and data.startswith(b"PK")
+        assert call.text  # the caption names the document; no separate message repeats it
+    assert len(calls) == len(documents) + 1  # the introduction, then the files
 
 
 async def test_start_up_sets_indonesian_commands_and_polls_for_buttons(running, fake):
@@ -249,23 +277,27 @@ def test_application_has_the_rate_limiter_and_per_chat_ordering(app):
     assert isinstance(application.update_processor, ChatOrderedProcessor)
 
 
-async def test_restart_mid_conversation_keeps_buttons_working(config, knowledge, fake):
+async def test_restart_mid_checklist_resumes_and_keeps_buttons_working(config, knowledge, fake):
     app1 = build_app(config, knowledge)
     bot1 = await RunningBot(app1, fake).started()
     user = TelegramUser(fake, 42)
+    mirror = FakeChat(app1, "mirror")  # the same steps through the core alone, in the same database
     [menu] = await user.send("/mulai")
+    await mirrored(user, mirror, text="/usulan")
+    for _ in range(2):  # the proposal's name, then the first choice
+        await mirrored_step(user, mirror)
     await bot1.stop()
     app1.close()
 
     app2 = build_app(config, knowledge)  # the same database file
     bot2 = await RunningBot(app2, fake).started()
+    mirror.app = app2
     try:
-        [prompt] = await user.tap(texts.MENU_ASK)  # a button sent before the restart
+        await mirrored_step(user, mirror)  # taps a button sent before the restart
+        [status] = await mirrored(user, mirror, text="/status")
+        assert "Desa Sukamaju" in status.text
+        [prompt] = await user.tap(texts.MENU_ASK)  # the main menu from before the restart still works
         assert "ketik pertanyaan" in prompt.text
-        [answer] = await user.send("1")  # typed choice of the pre-restart menu still resolves
-        assert "ketik pertanyaan" in answer.text
-        [answer] = await user.send("apa itu bkad")
-        assert "PP 43/2014 Pasal 144" in answer.text
     finally:
         await bot2.stop()
         app2.close()
