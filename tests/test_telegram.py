@@ -272,7 +272,9 @@ def test_application_has_the_rate_limiter_and_per_chat_ordering(app):
 
     from bot.telegram import ChatOrderedProcessor, build_application
 
-    application = build_application(app, TOKEN)
+    application = build_application(app, TOKEN, "http://127.0.0.1:8081/bot")
+    assert application.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
+    assert application.bot.base_file_url == f"http://127.0.0.1:8081/file/bot{TOKEN}"
     assert isinstance(application.bot.rate_limiter, AIORateLimiter)
     assert isinstance(application.update_processor, ChatOrderedProcessor)
 
