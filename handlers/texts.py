@@ -77,6 +77,17 @@ ERROR = "Maaf, terjadi gangguan saat memproses pesan Bapak/Ibu. Silakan coba lag
 PROPOSAL_OFFER = "Siapkan usulan kerja sama"
 MAIN_MENU = "Menu utama"
 
+# The command menu channels show (Telegram setMyCommands): (command, description), as in HELP.
+COMMAND_MENU = (
+    ("mulai", "Menu utama"),
+    ("tanya", "Bertanya tentang aturan kerja sama Desa"),
+    ("usulan", "Siapkan atau lanjutkan usulan kerja sama"),
+    ("status", "Kemajuan usulan"),
+    ("bantuan", "Petunjuk pemakaian"),
+    ("tentang", "Tentang Pandu"),
+    ("hapus", "Hapus semua data percakapan ini"),
+)
+
 # WhatsApp: list messages and paging of long menus (the list button and row titles have short limits).
 WA_LIST_BUTTON = "Lihat pilihan"
 WA_MORE = "Lainnya"
