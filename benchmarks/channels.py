@@ -1,6 +1,13 @@
-"""Channels end to end over loopback: signed WhatsApp webhook deliveries/s (and Telegram updates/s once landed).
+"""Channels end to end over loopback: Telegram updates/s and signed WhatsApp webhook deliveries/s.
 
-Run: ./pandu-bench channels [--deliveries N] [--rounds N]
+Run: ./pandu-bench channels [--deliveries N] [--updates N] [--rounds N]
+
+Telegram: the real python-telegram-bot Application (bot.telegram.run_polling, as `python -m bot telegram` runs
+it) long-polling the test suite's fake Bot API (tests/fake_telegram.py) on 127.0.0.1, in one process. "One at a
+time": push a text update, wait until the bot has handled it and sent its replies. "Burst": push a batch of
+updates over 50 chats at once and wait for all. Run with the AIORateLimiter as configured (Telegram allows
+~30 messages/s per bot, so that is the ceiling by design) and with the limiter off (the bot's own speed).
+Baseline in the same run: one sendMessage round trip to the same fake with a plain httpx client.
 
 WhatsApp: the project's ASGI app (bot.web.build_web_app with the real WhatsAppChannel) served by uvicorn on
 127.0.0.1; an httpx client posts signed deliveries (recorded payload shape, new message id, 50 users, dev
@@ -145,9 +152,104 @@ async def whatsapp_round(args, knowledge, base_config, tmp: Path, rnd: int, ques
     return out
 
 
+async def telegram_round(args, knowledge, base_config, tmp: Path, rnd: int, questions: list[str], limiter: bool) -> dict:
+    """One round through PTB and the fake Bot API: per-update ms one at a time, burst rate, baseline ms."""
+    from telegram.ext import AIORateLimiter
+
+    from bot import telegram as tg
+    from tests.fake_telegram import TOKEN, FakeBotAPI
+
+    fake = await FakeBotAPI().start()
+    app = build_app(base_config.with_db(str(tmp / f"tg-{rnd}-{limiter}.db")), knowledge)
+    finished: set[int] = set()
+    progress = asyncio.Event()
+    on_update = tg.TelegramChannel.on_update
+
+    async def on_update_and_signal(self, update, context) -> None:  # instrumentation: know when it is done
+        try:
+            await on_update(self, update, context)
+        finally:
+            finished.add(update.update_id)
+            progress.set()
+
+    async def until(ids: set[int]) -> None:
+        deadline = time.monotonic() + 60
+        while not ids <= finished:
+            progress.clear()
+            await asyncio.wait_for(progress.wait(), max(0.01, deadline - time.monotonic()))
+
+    saved_limiter = tg.AIORateLimiter
+    tg.TelegramChannel.on_update = on_update_and_signal
+    if not limiter:
+        tg.AIORateLimiter = lambda max_retries=2: AIORateLimiter(overall_max_rate=0, group_max_rate=0)
+    rng = random.Random(rnd)
+    stop_event, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(tg.run_polling(app, TOKEN, fake.base_url, poll_timeout=1, stop=stop_event, ready=ready))
+    out: dict = {}
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        n = args.updates if not limiter else min(args.updates, 100)
+        lat = []
+        for i in range(n):
+            text = "/mulai" if rng.random() < 0.1 else rng.choice(questions)
+            t0 = time.perf_counter_ns()
+            uid = await fake.send_text(1000 + i % USERS, text)
+            await until({uid})
+            lat.append((time.perf_counter_ns() - t0) / 1e6)
+        out["seq"] = lat
+        t0 = time.perf_counter()
+        ids = {await fake.send_text(1000 + i % USERS, rng.choice(questions)) for i in range(n)}
+        await until(ids)
+        out["burst"] = n / (time.perf_counter() - t0)
+        base = []
+        async with httpx.AsyncClient(timeout=10) as client:
+            for i in range(n):
+                t0 = time.perf_counter_ns()
+                r = await client.post(f"{fake.root}/bot{TOKEN}/sendMessage", json={"chat_id": 1, "text": "ok"})
+                r.raise_for_status()
+                base.append((time.perf_counter_ns() - t0) / 1e6)
+        out["base"] = base
+    finally:
+        stop_event.set()
+        await asyncio.wait_for(task, 15)
+        tg.TelegramChannel.on_update = on_update
+        tg.AIORateLimiter = saved_limiter
+        await fake.stop()
+        app.close()
+    return out
+
+
+async def telegram_rows(args, knowledge, base_config, questions: list[str]) -> list[list[str]]:
+    """Table rows for Telegram: with and without the rate limiter, and the baseline."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pandu-bench-") as tmp:
+        for limiter in (False, True):
+            runs = [await telegram_round(args, knowledge, base_config, Path(tmp), r, questions, limiter)
+                    for r in range(args.rounds)]
+            seq_rate = common.median(len(r["seq"]) / (sum(r["seq"]) / 1000) for r in runs)
+            base_rate = common.median(len(r["base"]) / (sum(r["base"]) / 1000) for r in runs)
+            label = "rate limiter on (as configured)" if limiter else "rate limiter off"
+            rows.append([
+                f"Telegram: PTB → core → fake Bot API, {label}",
+                common.fmt(seq_rate, 0),
+                common.fmt(common.median(r["burst"] for r in runs), 0),
+                common.fmt(common.median(common.percentile(r["seq"], 50) for r in runs), 2),
+                common.fmt(common.median(common.percentile(r["seq"], 99) for r in runs), 2),
+                f"{seq_rate / base_rate:.2f}×",
+            ])
+            if not limiter:
+                base_row = [
+                    "baseline: one sendMessage to the fake (httpx)", common.fmt(base_rate, 0), "—",
+                    common.fmt(common.median(common.percentile(r["base"], 50) for r in runs), 2),
+                    common.fmt(common.median(common.percentile(r["base"], 99) for r in runs), 2), "1.00×",
+                ]
+    return rows + [base_row]
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--deliveries", type=int, default=400, help="deliveries per round (default 400)")
+    ap.add_argument("--updates", type=int, default=300, help="Telegram updates per round (default 300; 100 with the limiter)")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -155,6 +257,13 @@ async def main() -> None:
     base_config = load_config(common.REPO / "config.toml")
     knowledge = load_knowledge(base_config)
     questions = [r.q for r in read_questions(common.DEV_QUESTIONS)]
+    tg_rows = await telegram_rows(args, knowledge, base_config, questions)
+    print(f"Telegram: {args.updates} updates per round (100 with the rate limiter), {USERS} chats, "
+          f"{args.rounds} rounds (medians).\n")
+    print(common.table(
+        ["path", "one at a time /s", "burst /s", "p50 ms", "p99 ms", "rate vs baseline"], tg_rows
+    ))
+    print()
     rows = []
     with tempfile.TemporaryDirectory(prefix="pandu-bench-") as tmp:
         runs = [await whatsapp_round(args, knowledge, base_config, Path(tmp), r, questions) for r in range(args.rounds)]
@@ -178,7 +287,7 @@ async def main() -> None:
         "1.00×",
     ])
     print(
-        f"{args.deliveries} deliveries per round, one at a time, {USERS} users, {args.rounds} rounds (medians); "
+        f"WhatsApp: {args.deliveries} deliveries per round, one at a time, {USERS} users, {args.rounds} rounds (medians); "
         f"replies sent to the fake Graph API in the last round: {runs[-1]['replies']}.\n"
     )
     print(common.table(
