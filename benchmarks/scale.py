@@ -203,6 +203,7 @@ async def main() -> None:
             info[n] = (size_mb(path), fill_s)
             if args.no_autocheckpoint:
                 app.storage.db.execute("PRAGMA wal_autocheckpoint = 0")
+            await measure(app, n, 30, random.Random(99), questions)  # warm-up: caches, lazy imports
             statements: set[str] = set()
             app.storage.db.conn.set_trace_callback(statements.add)
             per_round = [await measure(app, n, args.samples, random.Random(r), questions) for r in range(args.rounds)]
