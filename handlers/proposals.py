@@ -314,8 +314,13 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
     flow = engine.flow_of(flows, p)
     step = flow.step(p.current) if flow else None
     latest = ctx.storage.latest_menu(ctx.chat_key)
-    if latest is not None and not any(_for_pending(payload, p) for _, payload in latest[1]):
+    if (
+        latest is not None
+        and ctx.storage.menu_after_state(ctx.chat_key)
+        and not any(_for_pending(payload, p) for _, payload in latest[1])
+    ):
         # Another list was shown after the step (/status, /ubah, an answer's topics): numbers refer to it.
+        # A menu older than the step (e.g. the main menu before /usulan) does not.
         from handlers.router import typed_choice  # the router imports this module
 
         payload, reply = typed_choice(ctx, text)

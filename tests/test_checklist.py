@@ -327,3 +327,12 @@ async def test_documents_mid_flow_offer_the_way_back(chat):
     assert chat.labels == [t.CONTINUE_BUTTON]
     await chat.send("1")
     assert "Nama Desa Bapak/Ibu" in chat.text
+
+
+async def test_number_at_the_name_step_is_not_taken_from_an_older_menu(chat, app):
+    await chat.send("/mulai")
+    await chat.tap(texts.MENU_PROPOSAL)
+    await chat.send("1")  # the name step has no buttons: "1" is not "Tanya aturan" from the main menu
+    assert "ketik pertanyaan" not in chat.text
+    await chat.send("Jalan tani")
+    assert "Bapak/Ibu ingin bekerja sama dengan siapa?" in chat.text
