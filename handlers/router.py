@@ -41,6 +41,9 @@ _CONTROL = dict.fromkeys(
     c for c in range(0x110000) if c < 0x20 and chr(c) not in "\n\t" or 0x7F <= c < 0xA0
 )
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+# A button token as App.handle issues it: "<menu id>.<index>" (ASCII only; anything else is forged).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,16}\.[0-9]{1,3}")
+_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 def clean(text: str) -> str:
@@ -60,9 +63,9 @@ async def dispatch_payload(ctx: Context, payload: str) -> list[Reply]:
 
 
 def _resolve_button(ctx: Context, token: str) -> str | None:
-    menu_id, _, index = token.partition(".")
-    if not menu_id or not index.isdigit() or len(token) > 64:
+    if not _TOKEN.fullmatch(token):
         return None
+    menu_id, _, index = token.partition(".")
     menu = ctx.storage.get_menu(ctx.chat_key, menu_id)
     if menu is None:
         return None
@@ -84,7 +87,7 @@ def typed_choice(ctx: Context, text: str) -> tuple[str | None, Reply | None]:
         return None, None
     _, menu = latest
     t = text.strip().rstrip(".)")
-    if t.isdigit() and len(t) <= 3:
+    if _NUMBER.fullmatch(t):
         n = int(t)
         if 1 <= n <= len(menu):
             return menu[n - 1][1], None
