@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class KnowledgeError(Exception):
-    """The knowledge base has problems; the message lists them."""
+    """The knowledge base has problems; the message lists them (and `problems` holds them all)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 @dataclass
@@ -39,7 +43,9 @@ def load_knowledge(config: Config) -> Knowledge:
     if kb.problems:
         shown = "\n".join(kb.problems[:20])
         more = f"\n… and {len(kb.problems) - 20} more" if len(kb.problems) > 20 else ""
-        raise KnowledgeError(f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}")
+        raise KnowledgeError(
+            f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}", kb.problems
+        )
     norm_file = Path(directory) / "normalisation.toml"
     norm = Normaliser.from_file(norm_file) if norm_file.is_file() else Normaliser.default()
     return Knowledge(kb, Retriever(kb, norm, config.retrieval))

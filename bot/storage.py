@@ -229,3 +229,11 @@ class Storage:
             [limit],
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    # -- usage (admin /statistik) ---------------------------------------------------------------
+    def usage_stats(self) -> dict[str, Any]:
+        """Counts for admins: chats (all, active, per channel) and logged questions per outcome."""
+        chats = self.db.execute("SELECT count(*), coalesce(sum(active), 0) FROM chats").fetchone()
+        channels = dict(self.db.execute("SELECT channel, count(*) FROM chats GROUP BY channel ORDER BY channel"))
+        outcomes = dict(self.db.execute("SELECT outcome, count(*) FROM question_log GROUP BY outcome"))
+        return {"chats": chats[0], "active": chats[1], "channels": channels, "outcomes": outcomes}

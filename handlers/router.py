@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Awaitable, Callable
 
-from handlers import commands, qa, texts
+from handlers import admin, commands, qa, texts
 from handlers.context import Context
 from handlers.messages import Reply
 
@@ -25,6 +25,9 @@ COMMANDS: dict[str, CommandHandler] = {
     "help": commands.help_,
     "tentang": commands.about,
     "tanya": commands.ask,
+    # Admin only (config [admin] chats); others get the ordinary unknown-command reply.
+    "statistik": admin.admin_only("statistik", admin.stats),
+    "muatulang": admin.admin_only("muatulang", admin.reload_knowledge),
 }
 
 # Button payloads by prefix ("<prefix>:<rest>"). Payloads never reach users; buttons carry short ids.

@@ -72,3 +72,18 @@ OUT_OF_RANGE = "Nomor {n} tidak ada dalam pilihan. Silakan pilih nomor 1 sampai 
 ERROR = "Maaf, terjadi gangguan saat memproses pesan Bapak/Ibu. Silakan coba lagi sebentar lagi."
 PROPOSAL_OFFER = "Siapkan usulan kerja sama"
 MAIN_MENU = "Menu utama"
+
+# Admin commands (/statistik, /muatulang): only chats listed in config [admin] chats see these.
+STATS_HEADING = "Statistik Pandu"
+STATS = (
+    "Percakapan: {chats} (aktif {active})\n{channels}\n\n"
+    "Pertanyaan tercatat: {questions}\n"
+    "• dijawab: {answer}\n• ditawari topik: {suggest}\n• di luar cakupan: {none}"
+)
+STATS_UNANSWERED = "Pertanyaan belum terjawab terbanyak:"
+STATS_NO_UNANSWERED = "Belum ada pertanyaan yang tidak terjawab."
+RELOAD_OK = "Basis pengetahuan dimuat ulang: versi {version} ({date}), {entries} topik."
+RELOAD_REFUSED = (
+    "Basis pengetahuan baru DITOLAK karena tidak lolos pemeriksaan (kb check): {count} masalah. "
+    "Yang lama (versi {version}) tetap dipakai.\n\n{problems}"
+)
