@@ -27,6 +27,16 @@ class StorageError(Exception):
     """The database cannot be used (corrupt, unreadable, newer than this code)."""
 
 
+# What to do about a damaged database file; part of the one-line start-up error.
+DAMAGED_HINT = "restore it from a backup (python -m bot db backup PATH makes one) or move it away to start afresh"
+
+
+def _first_line(text: str) -> str:
+    """The first informative line of an SQLite message (integrity reports span several lines)."""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip() and not ln.startswith("***")]
+    return lines[0] if lines else "unknown problem"
+
+
 def _m1(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["chats"].create(
@@ -79,7 +89,7 @@ class Storage:
             self.check_integrity()
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"database {path}: {exc}") from None
+            raise StorageError(f"database {path} cannot be used ({_first_line(exc)}); {DAMAGED_HINT}") from None
         self._salt: bytes | None = None
 
     # -- schema -------------------------------------------------------------------------------
@@ -87,7 +97,8 @@ class Storage:
         """Run SQLite's quick check; raise StorageError when the file is damaged."""
         rows = self.db.execute("PRAGMA quick_check").fetchall()
         if rows != [("ok",)]:
-            raise StorageError(f"database {self.path} failed its integrity check: {rows[0][0]}")
+            detail = _first_line(rows[0][0])
+            raise StorageError(f"database {self.path} failed its integrity check ({detail}); {DAMAGED_HINT}")
 
     @property
     def schema_version(self) -> int:
