@@ -96,13 +96,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _plain_result(res) -> str:
+    """One line per question: the outcome, then the entry and its citations or the suggested topics."""
     data = res.as_json()
     if data["outcome"] == "answer":
-        return f"{data['title']}\n{data['answer']}\nDasar: {'; '.join(data['citations'])}\n"
+        return f"answer: {data['title']} [{'; '.join(data['citations'])}]"
     if data["outcome"] == "suggest":
-        lines = ["Maksud Bapak/Ibu:"] + [f"{i}. {s['title']}" for i, s in enumerate(data["suggestions"], 1)]
-        return "\n".join(lines) + "\n"
-    return "(di luar cakupan)\n"
+        return "suggest: " + " | ".join(s["title"] for s in data["suggestions"])
+    return "none: di luar cakupan"
 
 
 def cmd_kb(args: argparse.Namespace) -> int:

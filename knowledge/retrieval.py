@@ -12,10 +12,15 @@ from bot.config import RetrievalConfig
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.normalise import Normaliser
 
-# Weight of the fuzzy phrasing match vs. the share of the question's (IDF-weighted) words the entry
-# knows. Both are 0–100; the final score is their weighted mean.
-FUZZY_WEIGHT = 0.55
-COVERAGE_WEIGHT = 0.45
+# How a phrasing's score weighs recall (share of the question's IDF weight that the phrasing contains)
+# against precision (share of the phrasing's IDF weight that the question contains): score =
+# 100 · recall^RECALL_EXP · precision^(1 − RECALL_EXP). A question should be explained fully; a phrasing
+# may say a little more than the question.
+RECALL_EXP = 0.65
+# Entry-level support: the question's words found anywhere in the entry (all phrasings, title, answer).
+ENTRY_WEIGHT = 0.25
+# Tie-breaker on the surface form (word order, near-spellings): rapidfuzz token_sort_ratio.
+FUZZY_WEIGHT = 0.10
 # A question word not in the knowledge base is corrected to the closest known word at this ratio.
 TYPO_CUTOFF = 84
 TYPO_MIN_LEN = 4
@@ -69,32 +74,40 @@ class Retriever:
         self.norm = normaliser
         self.cfg = cfg
         self.entries = list(kb.entries)
-        choices: list[str] = []
+        phrasings: list[list[str]] = []
         owner: list[int] = []
         entry_tokens: list[set[str]] = []
         for i, e in enumerate(self.entries):
             toks: set[str] = set()
             for phrase in (*e.questions, e.title):
-                tokens = self.norm.tokens(phrase)
+                tokens = list(dict.fromkeys(self.norm.tokens(phrase)))
                 toks.update(tokens)
-                choices.append(" ".join(tokens))
+                phrasings.append(tokens)
                 owner.append(i)
+            toks.update(self.norm.tokens(e.answer))
             entry_tokens.append(toks)
-        self.choices = choices
+        self.choices = [" ".join(p) for p in phrasings]
         self.owner = np.array(owner, dtype=np.int64)
         self.vocab = sorted(set().union(*entry_tokens)) if entry_tokens else []
         self.vocab_index = {t: j for j, t in enumerate(self.vocab)}
+        # IDF over entries (an entry = its phrasings, title and answer).
         n = max(len(self.entries), 1)
         df = np.zeros(len(self.vocab))
-        matrix = np.zeros((len(self.entries), len(self.vocab)), dtype=np.float32)
+        for toks in entry_tokens:
+            for t in toks:
+                df[self.vocab_index[t]] += 1
+        self.idf = np.log(1.0 + (n + 1) / (df + 0.5)) if len(self.vocab) else df
+        self.unknown_idf = float(math.log(1.0 + (n + 1) / 0.5))
+        # Binary phrasing × word and entry × word matrices; the phrasings' total IDF weight.
+        self.phrase_matrix = np.zeros((len(phrasings), len(self.vocab)), dtype=np.float32)
+        for r, tokens in enumerate(phrasings):
+            for t in tokens:
+                self.phrase_matrix[r, self.vocab_index[t]] = 1.0
+        self.phrase_weight = self.phrase_matrix @ self.idf.astype(np.float32)
+        self.entry_matrix = np.zeros((len(self.entries), len(self.vocab)), dtype=np.float32)
         for i, toks in enumerate(entry_tokens):
             for t in toks:
-                j = self.vocab_index[t]
-                matrix[i, j] = 1.0
-                df[j] += 1
-        self.idf = np.log((n + 1) / (df + 0.5)) if len(self.vocab) else df
-        self.unknown_idf = math.log((n + 1) / 0.5)
-        self.matrix = matrix
+                self.entry_matrix[i, self.vocab_index[t]] = 1.0
 
     # -- query side ---------------------------------------------------------------------------
     def query_tokens(self, question: str) -> list[str]:
@@ -109,25 +122,25 @@ class Retriever:
         return list(dict.fromkeys(out))
 
     def rank(self, question: str) -> list[Match]:
-        """Every entry scored 0–100 for the question, best first (empty when nothing is known)."""
+        """Every entry scored 0–100 for the question, best first (empty when no word is known)."""
         tokens = self.query_tokens(question)
-        if not tokens or not self.entries:
-            return []
         known = [self.vocab_index[t] for t in tokens if t in self.vocab_index]
-        if not known:
+        if not known or not self.entries:
             return []
-        weights = np.array([self.idf[self.vocab_index[t]] if t in self.vocab_index else self.unknown_idf for t in tokens])
-        total = float(weights.sum()) or 1.0
-        known_w = np.array([self.idf[j] for j in known])
-        coverage = (self.matrix[:, known] @ known_w) / total * 100.0
+        known_w = self.idf[known].astype(np.float32)
+        total = float(known_w.sum()) + self.unknown_idf * (len(tokens) - len(known))
 
-        q = " ".join(tokens)
-        sims = process.cdist([q], self.choices, scorer=fuzz.token_set_ratio, dtype=np.float32)[0]
-        sims = 0.5 * sims + 0.5 * process.cdist([q], self.choices, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
-        fuzzy = np.zeros(len(self.entries), dtype=np.float32)
-        np.maximum.at(fuzzy, self.owner, sims)
+        inter = self.phrase_matrix[:, known] @ known_w
+        recall = inter / total
+        precision = inter / np.maximum(self.phrase_weight, 1e-6)
+        phrase_score = 100.0 * np.power(recall, RECALL_EXP) * np.power(precision, 1.0 - RECALL_EXP)
+        fuzzy = process.cdist([" ".join(tokens)], self.choices, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
+        combined = (1.0 - FUZZY_WEIGHT) * phrase_score + FUZZY_WEIGHT * fuzzy * (inter > 0)
+        best_phrase = np.zeros(len(self.entries), dtype=np.float32)
+        np.maximum.at(best_phrase, self.owner, combined.astype(np.float32))
 
-        scores = FUZZY_WEIGHT * fuzzy + COVERAGE_WEIGHT * coverage
+        support = (self.entry_matrix[:, known] @ known_w) / total * 100.0
+        scores = (1.0 - ENTRY_WEIGHT) * best_phrase + ENTRY_WEIGHT * support
         order = np.argsort(-scores, kind="stable")
         return [Match(self.entries[i], float(scores[i])) for i in order]
 

@@ -75,3 +75,11 @@ def test_db_backup_and_unanswered(tmp_path):
     conn = sqlite3.connect(target)
     assert conn.execute("SELECT count(*) FROM question_log").fetchone()[0] == 2
     conn.close()
+
+
+def test_ask_plain_prints_one_line_per_question():
+    p = run("ask", stdin="apa itu bkad\nresep rendang\n")
+    lines = p.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("answer: ") and "PP 43/2014 Pasal 144" in lines[0]
+    assert lines[1].startswith("none: ")

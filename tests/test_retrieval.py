@@ -49,3 +49,15 @@ def test_json_shape(knowledge):
     assert data["outcome"] == "answer"
     none = knowledge.retriever.search("jadwal kereta api").as_json()
     assert none["outcome"] == "none" and none["entry"] is None and none["citations"] == []
+
+
+def test_project_questions_meet_the_floors(knowledge):
+    """Our own questions (tests/data/extra-questions.jsonl), written apart from the knowledge base's phrasings."""
+    from tests.conftest import REPO
+
+    report = evaluate(knowledge.retriever, read_questions(REPO / "tests" / "data" / "extra-questions.jsonl"))
+    failures = "\n".join(str(f) for f in report["failures"])
+    assert report["top1"] >= 88.0, failures
+    assert report["top3"] >= 95.0, failures
+    assert report["oos_rejection"] >= 90.0, failures
+    assert report["wrong_answer"] <= 5.0, failures

@@ -123,5 +123,5 @@ async def test_question_log_keeps_no_chat_id(chat, app):
     assert len(rows) == 1
     assert rows[0]["question"] == "apa itu bkad"
     assert rows[0]["outcome"] == "answer"
-    assert "u1" not in rows[0]["chat_hash"]
+    assert "test:u1" not in rows[0]["chat_hash"]
     assert rows[0]["chat_hash"] == app.storage.chat_hash("test:u1")
