@@ -86,6 +86,7 @@ class Storage:
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not just unlinked
             self.check_integrity()
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -151,6 +152,10 @@ class Storage:
                     counts[table] = cur.rowcount
             cur = self.db.execute("DELETE FROM question_log WHERE chat_hash = ?", [self.chat_hash(chat_key)])
             counts["question_log"] = cur.rowcount
+        if self.path != ":memory:" and not self.db.conn.in_transaction:  # empty the WAL file too
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:
+                log.warning("after deleting a chat the WAL could not be emptied yet (another reader)")
         return counts
 
     # -- chat state (the mode a chat is in, e.g. answering a checklist step) ----------------
