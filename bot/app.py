@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,12 @@ class App:
                 self.storage.touch_chat(msg.chat_key, msg.channel)
                 replies = await router.route(Context(self, msg))
                 return [self._outbound(msg.chat_key, r) for r in replies]
-            except Exception:
-                log.exception("handler failed (channel=%s kind=%s)", msg.channel, msg.kind)
+            except Exception as exc:
+                # Where it failed, but not the exception's message: it may quote user text or a secret.
+                where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+                log.error(
+                    "handler failed (channel=%s kind=%s): %s\n%s", msg.channel, msg.kind, type(exc).__name__, where
+                )
                 return [Outbound(Reply(texts.ERROR))]
 
     def _outbound(self, chat_key: str, reply: Reply) -> Outbound:
