@@ -21,6 +21,11 @@ from knowledge.retrieval import Retriever
 log = logging.getLogger(__name__)
 
 
+def choice_token(menu_id: str, index: int) -> str:
+    """The token of a menu's button: "<menu_id>.<index>" (short enough for any channel's callback data)."""
+    return f"{menu_id}.{index}"
+
+
 class KnowledgeError(Exception):
     """The knowledge base has problems; the message lists them (and `problems` holds them all)."""
 
@@ -88,7 +93,7 @@ class App:
         if not reply.choices:
             return Outbound(reply)
         menu_id = self.storage.save_menu(chat_key, reply.choices)
-        return Outbound(reply, menu_id, tuple(f"{menu_id}.{i}" for i in range(len(reply.choices))))
+        return Outbound(reply, menu_id, tuple(choice_token(menu_id, i) for i in range(len(reply.choices))))
 
     def reload_knowledge(self) -> Knowledge:
         """Load the knowledge base again; keep the old one (and raise) if the new one has problems."""

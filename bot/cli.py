@@ -22,6 +22,11 @@ def _common(p: argparse.ArgumentParser, db: bool = True) -> None:
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default), ERROR")
 
 
+def _listen(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pandu Kerja Sama Desa")
     sub = parser.add_subparsers(dest="command")
@@ -48,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("whatsapp", help="serve the WhatsApp webhook (/webhook/whatsapp) with uvicorn")
+    _common(p)
+    _listen(p)
+
+    p = sub.add_parser("serve", help="serve every configured webhook channel (WhatsApp, Telegram) in one app")
+    _common(p)
+    _listen(p)
 
     p = sub.add_parser("db", help="database tools")
     db_sub = p.add_subparsers(dest="db_command", required=True)
@@ -172,12 +185,54 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_channels(args: argparse.Namespace, pick) -> int:
+    """Build the app, let `pick(app)` choose the web channels, and serve them until a signal."""
+    from bot.app import build_app
+    from bot.web import build_web_app, serve_web_app
+
+    app = build_app(_config(args))
+    try:
+        channels = pick(app)
+        if not channels:
+            return 2
+        names = ", ".join(ch.name for ch in channels)
+        print(f"serving {names} on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+        return serve_web_app(build_web_app(channels), args.host, args.port)
+    finally:
+        app.close()
+
+
+def cmd_whatsapp(args: argparse.Namespace) -> int:
+    from bot import whatsapp
+
+    missing = whatsapp.missing_settings()
+    if missing:
+        print(f"error: {missing[0]} is not set (see .env.example)", file=sys.stderr)
+        return 2
+    return _serve_channels(args, lambda app: [whatsapp.web_channel(app)])
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.web import configured_channels
+
+    def pick(app):
+        channels = configured_channels(app)
+        if not channels:
+            print("error: no webhook channel is configured (set the WHATSAPP_* or TELEGRAM_* variables, "
+                  "see .env.example)", file=sys.stderr)  # fmt: skip
+        return channels
+
+    return _serve_channels(args, pick)
+
+
 COMMANDS = {
     "console": cmd_console,
     "ask": cmd_ask,
     "kb": cmd_kb,
     "eval": cmd_eval,
     "db": cmd_db,
+    "whatsapp": cmd_whatsapp,
+    "serve": cmd_serve,
 }
 
 

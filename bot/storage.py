@@ -66,9 +66,17 @@ def _m1(db: sqlite_utils.Database) -> None:
     db["question_log"].create_index(["chat_hash"])
 
 
+def _m2_whatsapp(db: sqlite_utils.Database) -> None:
+    # WhatsApp: message ids already handled (Meta redelivers), and each chat's last inbound message time
+    # (the 24-hour customer-service window).
+    db["wa_seen"].create({"message_id": str, "seen_at": float}, pk="message_id")
+    db["wa_seen"].create_index(["seen_at"])
+    db["wa_window"].create({"chat_key": str, "last_inbound": float}, pk="chat_key")
+
+
 # Ordered migrations: index + 1 is the schema version each one produces. Never edit a released
 # migration; append a new one (a new version must never lose data).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2_whatsapp]
 
 
 class Storage:
@@ -205,6 +213,32 @@ class Storage:
             [chat_key],
         ).fetchone()
         return (row[0], [tuple(x) for x in json.loads(row[1])]) if row else None
+
+    # -- WhatsApp: redeliveries and the 24-hour window ------------------------------------------
+    def first_sight(self, message_id: str, now: float | None = None) -> bool:
+        """Record a WhatsApp message id; True the first time it is seen, False for a redelivery."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO wa_seen (message_id, seen_at) VALUES (?, ?)",
+            [message_id, time.time() if now is None else now],
+        )
+        return cur.rowcount == 1
+
+    def prune_seen(self, older_than: float) -> int:
+        """Forget message ids first seen before `older_than` (a Unix time); return how many."""
+        return self.db.execute("DELETE FROM wa_seen WHERE seen_at < ?", [older_than]).rowcount
+
+    def record_inbound(self, chat_key: str, at: float) -> None:
+        """Remember the latest inbound message time of a chat (never moves backwards)."""
+        self.db.execute(
+            "INSERT INTO wa_window (chat_key, last_inbound) VALUES (?, ?) ON CONFLICT(chat_key) "
+            "DO UPDATE SET last_inbound = max(last_inbound, excluded.last_inbound)",
+            [chat_key, at],
+        )
+
+    def last_inbound(self, chat_key: str) -> float | None:
+        """The latest inbound message time of a chat, or None if it never wrote."""
+        row = self.db.execute("SELECT last_inbound FROM wa_window WHERE chat_key = ?", [chat_key]).fetchone()
+        return row[0] if row else None
 
     # -- question log -------------------------------------------------------------------------
     def _log_salt(self) -> bytes:

@@ -82,3 +82,25 @@ def configured_channels(app) -> list[WebChannel]:
         if channel is not None:
             channels.append(channel)
     return channels
+
+
+def serve_web_app(web_app: Starlette, host: str, port: int) -> int:
+    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM; shut down cleanly and return 0."""
+    import asyncio
+    import signal
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        web_app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    # uvicorn handles the signals while it runs and re-raises them when it has stopped; a no-op handler
+    # in place then lets the caller close the database instead of the process dying by SIGTERM.
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        asyncio.run(server.serve())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if server.started else 1

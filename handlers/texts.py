@@ -87,3 +87,10 @@ RELOAD_REFUSED = (
     "Basis pengetahuan baru DITOLAK karena tidak lolos pemeriksaan (kb check): {count} masalah. "
     "Yang lama (versi {version}) tetap dipakai.\n\n{problems}"
 )
+
+# WhatsApp: list messages and paging of long menus (the list button and row titles have short limits).
+WA_LIST_BUTTON = "Lihat pilihan"
+WA_MORE = "Lainnya"
+WA_MORE_DESCRIPTION = "Pilihan {start}–{end} dari {total}"
+WA_CHOOSE = "Silakan pilih, atau ketik nomornya:"
+WA_PAGE = "Pilihan lainnya ({start}–{end} dari {total}). Ketik nomornya atau pilih dari daftar:"
