@@ -164,7 +164,7 @@ class WhatsAppChannel(WebChannel):
             return _text("Unsupported Media Type", 415)
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             log.warning("whatsapp: signed delivery with malformed JSON (%d bytes) refused", len(body))
             return _text("Bad Request", 400)
         update = parse_update(payload)

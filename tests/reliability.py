@@ -32,7 +32,7 @@ def chat_rows(storage: Storage, chat_key: str) -> dict[str, list[tuple]]:
         cols = [c.name for c in storage.db[table].columns]
         if "chat_key" not in cols:
             continue
-        keep = [c for c in cols if c not in ("updated_at", "last_seen", "created_at")]
+        keep = [c for c in cols if not (c.endswith("_at") or c.startswith("last_"))]  # timestamps move
         sql = f"SELECT {', '.join(f'[{c}]' for c in keep)} FROM [{table}] WHERE chat_key = ? ORDER BY rowid"
         out[table] = storage.db.execute(sql, [chat_key]).fetchall()
     return out
@@ -49,9 +49,10 @@ def snapshot(storage: Storage, chat_key: str) -> dict[str, Any]:
 
 def assert_db_intact(storage: Storage, chat_key: str, before: dict[str, Any]) -> None:
     """The database passes integrity_check and the chat's state and rows are as before."""
-    assert integrity(storage) == "ok"
+    result = integrity(storage)
+    assert result == "ok", result
     after = snapshot(storage, chat_key)
-    assert after == before
+    assert after == before, f"before: {before}\nafter: {after}"
 
 
 def rows_mentioning(storage: Storage, needles: list[str]) -> list[str]:
