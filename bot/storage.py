@@ -216,10 +216,13 @@ class Storage:
 
     # -- WhatsApp: redeliveries and the 24-hour window ------------------------------------------
     def first_sight(self, message_id: str, now: float | None = None) -> bool:
-        """Record a WhatsApp message id; True the first time it is seen, False for a redelivery."""
+        """Record a WhatsApp message id; True the first time it is seen, False for a redelivery.
+
+        Only a salted hash of the id is kept: Meta's ids embed the sender's phone number.
+        """
         cur = self.db.execute(
             "INSERT OR IGNORE INTO wa_seen (message_id, seen_at) VALUES (?, ?)",
-            [message_id, time.time() if now is None else now],
+            [self.chat_hash(f"wamid:{message_id}"), time.time() if now is None else now],
         )
         return cur.rowcount == 1
 

@@ -103,6 +103,9 @@ def _incoming(msg: Any, phone_id: str, contacts: list[dict]) -> Incoming:
         raise ValueError("message id missing")
     if not (user_id or wa_id):
         raise ValueError("no sender id (neither from/wa_id nor user_id)")
+    for ident in (message_id, user_id, wa_id):  # control characters or lone surrogates: not a real id
+        if ident is not None and not str(ident).isprintable():
+            raise ValueError("an id is not valid text")
     kind = str(msg["type"])
     text, reply_id = "", None
     if kind == "text":

@@ -304,6 +304,9 @@ WA_HTTP_CASES = [
     ("statuses-not-list", _json(_value(statuses=5)), "application/json", "sign", 200),
     ("messages-not-list", _json(_value(messages={"id": "x"})), "application/json", "sign", 200),
     ("message-garbage", _json(_value(messages=[None, 1, "x", {"id": 5, "type": []}])), "application/json", "sign", 200),
+    ("surrogate-ids", _json(_value(messages=[{"id": "wamid.\ud800", "from": "62\udfff", "from_user_id": "ID.\ud800",
+                                              "type": "text", "timestamp": "1", "text": {"body": "halo"}}])),
+     "application/json", "sign", 200),  # fmt: skip
     ("text-content-type", _json(fresh("text_new")), "text/plain", "sign", 415),
     ("form-content-type", _json(fresh("text_new")), "application/x-www-form-urlencoded", "sign", 415),
     ("no-content-type", _json(fresh("text_new")), "", "sign", 415),

@@ -83,3 +83,66 @@ async def test_after_deletion_the_chat_starts_afresh(app):
     outs = await victim.tap_token(old_tokens[-1])
     assert [o.text for o in outs] == [texts.EXPIRED]
     assert app.storage.get_state(f"telegram:{VICTIM_ID}") == ("", {})
+
+
+# == WhatsApp: deleting a chat leaves no trace of the user's phone number, not even inside message ids ==
+def _realistic_wamid(phone: str, n: int) -> str:
+    """A message id shaped like Meta's: base64 of a small header, the sender's number and a random part."""
+    import base64
+
+    raw = b"\x1c\x18\r" + phone.encode() + b"\x15\x02\x00\x12\x18\x16" + f"3EB0{n:018d}".encode() + b"\x00"
+    return "wamid." + base64.b64encode(raw).decode()
+
+
+def _decoded_values(storage) -> list[bytes]:
+    """Every stored value, plus the base64 decoding of every base64-looking piece of it."""
+    import base64
+    import re
+
+    out = []
+    for table in storage.db.table_names():
+        for row in storage.db.execute(f"SELECT * FROM [{table}]").fetchall():
+            for value in row:
+                text = str(value)
+                out.append(text.encode())
+                for piece in re.findall(r"[A-Za-z0-9+/]{16,}={0,2}", text):
+                    try:
+                        out.append(base64.b64decode(piece + "=" * (-len(piece) % 4)))
+                    except ValueError:
+                        pass
+    return out
+
+
+async def test_whatsapp_chat_deletion_leaves_no_phone_number(app, monkeypatch):
+    import httpx
+
+    from bot.web import build_web_app
+    from bot.whatsapp import web_channel
+    from tests.fake_graph import FakeGraph
+    from tests.wa_kit import ENV, fresh, post, the_message
+
+    phone = "6281234567890"  # the sender of the "old" fixtures (no business-scoped user id)
+    graph = FakeGraph().start()
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WHATSAPP_API_BASE_URL", graph.url)
+    channel = web_channel(app)
+    await channel.startup()
+    try:
+        transport = httpx.ASGITransport(app=build_web_app([channel]))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for n, text in enumerate(["/mulai", "apa itu bkad", SECRET_QUESTION]):
+                payload = fresh("text_old", text=text)
+                the_message(payload)["id"] = _realistic_wamid(phone, n)
+                assert (await post(client, payload)).status_code == 200
+    finally:
+        await channel.shutdown()
+        graph.stop()
+    assert len(graph.sent()) >= 3
+    keys = [r[0] for r in app.storage.db.execute("SELECT chat_key FROM chats")]
+    assert len(keys) == 1 and phone not in keys[0]  # the chat key is a salted hash, never the number
+
+    app.storage.delete_chat(keys[0])
+    leftovers = [v for v in _decoded_values(app.storage) if phone.encode() in v or SECRET_QUESTION.encode() in v]
+    assert leftovers == []
+    assert rows_mentioning(app.storage, [keys[0]]) == []

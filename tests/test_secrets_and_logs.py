@@ -121,3 +121,70 @@ async def test_core_replies_never_echo_user_markup(app, markup):
         for out in await chat.send(text):
             shown = [out.reply.heading, out.text, *(c.label for c in out.choices)]
             assert all(markup not in s for s in shown), (text, shown)
+
+
+# == WhatsApp: the real `python -m bot whatsapp` process at DEBUG, signed deliveries, a fake Graph API ==
+def _records_at_info_or_above(stderr: str) -> str:
+    """The log records (with their continuation lines) of level INFO or above from CLI stderr."""
+    keep, loud = [], False
+    for line in stderr.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) >= 3 and parts[2] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            loud = parts[2] != "DEBUG"
+        if loud:
+            keep.append(line)
+    return "\n".join(keep)
+
+
+def test_whatsapp_process_logs_no_secret_and_no_user_text(tmp_path):
+    import json
+    import signal
+
+    import httpx
+
+    from tests.fake_graph import FakeGraph, _free_port
+    from tests.wa_kit import PHONE_ID, fresh, sign
+
+    graph = FakeGraph().start()
+    port = _free_port()
+    env = {**os.environ, **FAKE_SECRETS, "WHATSAPP_PHONE_ID": PHONE_ID, "WHATSAPP_API_BASE_URL": graph.url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "whatsapp", "--port", str(port), "--db", str(tmp_path / "wa.db"),
+         "--log-level", "DEBUG"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        from tests.test_whatsapp_process import wait_ready
+
+        wait_ready(base, proc)
+        verify = FAKE_SECRETS["WHATSAPP_VERIFY_TOKEN"]
+        for token in (verify, "salah"):
+            httpx.get(f"{base}/webhook/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": token,
+                                                          "hub.challenge": "77"})  # fmt: skip
+        secret = FAKE_SECRETS["WHATSAPP_APP_SECRET"]
+        texts_sent = [t for t in USER_TEXTS if t.strip()]
+        for text in texts_sent:
+            body = json.dumps(fresh("text_new", text=text)).encode()
+            headers = {"content-type": "application/json", "x-hub-signature-256": sign(body, secret)}
+            assert httpx.post(f"{base}/webhook/whatsapp", content=body, headers=headers).status_code == 200
+        body = json.dumps(fresh("text_new", text="penanda-delapan")).encode()
+        forged = {"content-type": "application/json", "x-hub-signature-256": sign(body, "bukan-rahasia")}
+        assert httpx.post(f"{base}/webhook/whatsapp", content=body, headers=forged).status_code == 403
+        assert len(graph.wait_for(len(texts_sent))) >= len(texts_sent)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+        stderr = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+        graph.stop()
+    assert " DEBUG " in stderr, "DEBUG logging produced nothing: the check would prove nothing"
+    for name, value in FAKE_SECRETS.items():
+        assert value not in stderr, f"{name} appears in the logs"
+    loud = _records_at_info_or_above(stderr)
+    for marker in MARKERS:
+        assert marker not in loud, f"user text {marker!r} logged at INFO or above"
