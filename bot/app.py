@@ -15,6 +15,7 @@ from handlers import router, texts
 from handlers.context import Context
 from handlers.messages import Inbound, Outbound, Reply
 from knowledge.base import KnowledgeBase, load_kb
+from knowledge.flows import Flows, load_flows
 from knowledge.normalise import Normaliser
 from knowledge.retrieval import Retriever
 
@@ -40,6 +41,7 @@ class Knowledge:
 
     kb: KnowledgeBase
     retriever: Retriever
+    flows: Flows | None = None  # the proposal checklist flows (knowledge/flows/)
 
 
 def load_knowledge(config: Config) -> Knowledge:
@@ -52,9 +54,15 @@ def load_knowledge(config: Config) -> Knowledge:
         raise KnowledgeError(
             f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}", kb.problems
         )
+    flows = load_flows(Path(directory))
+    if flows.problems:
+        shown = "\n".join(flows.problems[:20])
+        raise KnowledgeError(
+            f"checklist flows in {directory} have {len(flows.problems)} problem(s):\n{shown}", flows.problems
+        )
     norm_file = Path(directory) / "normalisation.toml"
     norm = Normaliser.from_file(norm_file) if norm_file.is_file() else Normaliser.default()
-    return Knowledge(kb, Retriever(kb, norm, config.retrieval))
+    return Knowledge(kb, Retriever(kb, norm, config.retrieval), flows)
 
 
 class App:

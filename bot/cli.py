@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [console|ask|kb|eval|db] …` (console is the default)."""
+"""Command line: `python -m bot [console|ask|kb|eval|db|whatsapp|serve|telegram] …` (console is the default)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     q = db_sub.add_parser("backup", help="online backup of the database to PATH")
     _common(q)
     q.add_argument("path")
+
+    p = sub.add_parser("telegram", help="run the Telegram bot by long polling (token from TELEGRAM_BOT_TOKEN)")
+    _common(p)
+    p.add_argument("--poll-timeout", type=float, default=25.0, help="long-poll timeout in seconds (default 25)")
     return parser
 
 
@@ -122,14 +126,17 @@ def cmd_kb(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.kb_command == "check":
         from knowledge.base import load_kb
+        from knowledge.flows import load_flows
 
         kb = load_kb(cfg.knowledge_dir)
-        for problem in kb.problems:
+        flows = load_flows(cfg.knowledge_dir)
+        problems = kb.problems + flows.problems
+        for problem in problems:
             print(problem)
-        if kb.problems:
-            print(f"{len(kb.problems)} problem(s) in {len(kb.entries)} entries", file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} problem(s) in {len(kb.entries)} entries and {len(flows.flows)} flows", file=sys.stderr)
             return 1
-        print(f"ok: {len(kb.entries)} entries, knowledge base {kb.version} ({kb.date})")
+        print(f"ok: {len(kb.entries)} entries, {len(flows.flows)} checklist flows, knowledge base {kb.version} ({kb.date})")
         return 0
     from bot.storage import Storage
 
@@ -225,6 +232,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _serve_channels(args, pick)
 
 
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.telegram import BotApiUnreachable, main_polling, read_token
+
+    read_token()  # a missing or malformed token fails before anything is loaded
+    app = build_app(_config(args))
+    try:
+        return main_polling(app, args.poll_timeout)
+    except BotApiUnreachable as exc:  # exit 1, not 2: a service manager should try again later
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        app.close()
+
+
 COMMANDS = {
     "console": cmd_console,
     "ask": cmd_ask,
@@ -233,6 +255,7 @@ COMMANDS = {
     "db": cmd_db,
     "whatsapp": cmd_whatsapp,
     "serve": cmd_serve,
+    "telegram": cmd_telegram,
 }
 
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Awaitable, Callable
 
-from handlers import admin, commands, qa, texts
+from handlers import admin, commands, proposals, qa, texts
 from handlers.context import Context
 from handlers.messages import Reply
 
@@ -25,6 +25,15 @@ COMMANDS: dict[str, CommandHandler] = {
     "help": commands.help_,
     "tentang": commands.about,
     "tanya": commands.ask,
+    # The proposal checklist (handlers/proposals.py).
+    "usulan": proposals.usulan,
+    "status": proposals.status,
+    "ubah": proposals.ubah,
+    "lewati": proposals.lewati,
+    "batal": proposals.batal,
+    "hapus": proposals.hapus,
+    "dokumen": proposals.dokumen,
+    "ringkasan": proposals.ringkasan,
     # Admin only (config [admin] chats); others get the ordinary unknown-command reply.
     "statistik": admin.admin_only("statistik", admin.stats),
     "muatulang": admin.admin_only("muatulang", admin.reload_knowledge),
@@ -34,10 +43,15 @@ COMMANDS: dict[str, CommandHandler] = {
 PAYLOADS: dict[str, PayloadHandler] = {
     "menu": commands.menu_choice,
     "kb": commands.kb_choice,
+    "usl": proposals.choice,
+    "hapus": proposals.hapus_choice,
 }
 
 # Handlers for chats in a mode (chat_state.mode), e.g. a checklist waiting for a step's answer.
-MODES: dict[str, ModeHandler] = {}
+MODES: dict[str, ModeHandler] = {
+    proposals.MODE: proposals.pending_step,
+    proposals.MODE_DELETE: proposals.delete_mode,
+}
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\S+)?(?:\s+(.*))?$", re.S)
 _CONTROL = dict.fromkeys(

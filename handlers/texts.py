@@ -29,6 +29,10 @@ HELP = (
     "/tanya – bertanya tentang aturan\n"
     "/usulan – siapkan atau lanjutkan usulan kerja sama\n"
     "/status – kemajuan usulan\n"
+    "/ubah – ubah jawaban langkah sebelumnya\n"
+    "/lewati – lewati langkah ini (tetap tercatat belum)\n"
+    "/batal – berhenti dari panduan usulan (jawaban tetap tersimpan)\n"
+    "/dokumen – unduh dokumen usulan (Word)\n"
     "/bantuan – petunjuk ini\n"
     "/tentang – tentang Pandu\n"
     "/hapus – hapus semua data percakapan ini"
@@ -72,6 +76,17 @@ OUT_OF_RANGE = "Nomor {n} tidak ada dalam pilihan. Silakan pilih nomor 1 sampai 
 ERROR = "Maaf, terjadi gangguan saat memproses pesan Bapak/Ibu. Silakan coba lagi sebentar lagi."
 PROPOSAL_OFFER = "Siapkan usulan kerja sama"
 MAIN_MENU = "Menu utama"
+
+# The command menu channels show (Telegram setMyCommands): (command, description), as in HELP.
+COMMAND_MENU = (
+    ("mulai", "Menu utama"),
+    ("tanya", "Bertanya tentang aturan kerja sama Desa"),
+    ("usulan", "Siapkan atau lanjutkan usulan kerja sama"),
+    ("status", "Kemajuan usulan"),
+    ("bantuan", "Petunjuk pemakaian"),
+    ("tentang", "Tentang Pandu"),
+    ("hapus", "Hapus semua data percakapan ini"),
+)
 
 # Admin commands (/statistik, /muatulang): only chats listed in config [admin] chats see these.
 STATS_HEADING = "Statistik Pandu"

@@ -181,9 +181,26 @@ def _check_entry(
         problems.append(f"{where}: empty phrasing")
     if len(e.title) > 60:
         problems.append(f"{where}: title is longer than 60 characters")
+    check_citations(where, e.status, e.citations, e.excerpts, regs, sources, problems)
+    if e.status == "verified" and not e.verified_against:
+        problems.append(f"{where}: status 'verified' needs verified_against (where and when it was checked)")
+    if e.status == "unverified" and not e.note:
+        problems.append(f"{where}: status 'unverified' needs a note telling the user what is not yet checked")
+
+
+def check_citations(
+    where: str,
+    status: str,
+    citations: tuple[str, ...] | list[str],
+    excerpts: tuple[Excerpt, ...] | list[Excerpt],
+    regs: dict[str, Regulation],
+    sources: dict[str, Source],
+    problems: list[str],
+) -> None:
+    """Check citations and excerpts as for an entry (canonical form, article found, verbatim text, paraphrase status)."""
     known = frozenset(regs)
     cited_articles: set[str] = set()
-    for c in e.citations:
+    for c in citations:
         try:
             cit = parse_citation(c, known)
         except ValueError as exc:
@@ -192,7 +209,7 @@ def _check_entry(
         cited_articles.add(cit.article)
         _check_article_exists(where, cit, regs, sources, problems)
     excerpt_articles: set[str] = set()
-    for ex in e.excerpts:
+    for ex in excerpts:
         try:
             cit = parse_citation(ex.cite, known)
         except ValueError as exc:
@@ -206,19 +223,15 @@ def _check_entry(
             problems.append(f"{where}: excerpt {ex.cite}: empty text")
             continue
         if ex.sumber == "parafrase":
-            if e.status != "unverified":
+            if status != "unverified":
                 problems.append(f"{where}: excerpt {ex.cite} is a paraphrase, so status must be 'unverified'")
             src = sources.get(cit.regulation)
             if src and not src.contains_paraphrase(ex.text):
                 problems.append(f"{where}: excerpt {ex.cite}: paraphrase not found in sources/{src.file}")
-        elif e.status != "verified":
+        elif status != "verified":
             _check_verbatim(where, cit, ex, sources, problems)
     for art in sorted(cited_articles - excerpt_articles):
         problems.append(f"{where}: citation {art} has no excerpt of that article")
-    if e.status == "verified" and not e.verified_against:
-        problems.append(f"{where}: status 'verified' needs verified_against (where and when it was checked)")
-    if e.status == "unverified" and not e.note:
-        problems.append(f"{where}: status 'unverified' needs a note telling the user what is not yet checked")
 
 
 def _check_article_exists(
@@ -275,13 +288,21 @@ def _check_cross(entries: list[Entry], problems: list[str]) -> None:
             seen.setdefault(key, e.id)
 
 
+def load_references(directory: Path, problems: list[str]) -> tuple[dict[str, Regulation], dict[str, Source]]:
+    """The citable regulations and their parsed source texts (problems are appended to the list)."""
+    regs, _, _ = _load_regulations(directory, problems)
+    return regs, _parse_sources(directory, regs)
+
+
+def _parse_sources(directory: Path, regs: dict[str, Regulation]) -> dict[str, Source]:
+    return {short: parse_source(directory / "sources" / reg.source, reg.section) for short, reg in regs.items()}
+
+
 def load_kb(directory: Path) -> KnowledgeBase:
     """Load every entry under directory/entries and validate the whole knowledge base."""
     problems: list[str] = []
     regs, version, date = _load_regulations(directory, problems)
-    sources = {
-        short: parse_source(directory / "sources" / reg.source, reg.section) for short, reg in regs.items()
-    }
+    sources = _parse_sources(directory, regs)
     entries: list[Entry] = []
     files = sorted((directory / "entries").glob("*.toml"))
     if not files:

@@ -78,3 +78,21 @@ def test_delete_chat_removes_everything_of_that_chat_only():
             assert s.db.execute(f"SELECT count(*) FROM [{table}] WHERE chat_key = 'test:1'").fetchone()[0] == 0
     assert [r["chat_hash"] for r in s.question_log()] == [s.chat_hash("test:2")]
     assert s.get_state("test:2") == ("x", {"a": 1})
+
+
+def test_delete_chat_removes_proposals_and_answers(tmp_path):
+    from bot.storage import Storage
+
+    s = Storage(str(tmp_path / "p.db"))
+    pid = s.create_proposal("test:a")
+    other = s.create_proposal("test:b")
+    data, _ = s.load_proposal("test:a", pid)
+    s.save_proposal("test:a", data, {"desa": ("value", "Sukamaju")})
+    s.save_proposal("test:a", data, {"desa": ("value", "Sukamaju")})  # idempotent
+    assert s.load_proposal("test:a", pid)[1] == {"desa": ("value", "Sukamaju")}
+    assert s.load_proposal("test:b", pid) is None  # another chat's proposal is invisible
+    counts = s.delete_chat("test:a")
+    assert counts["proposals"] == 1  # its answers go with it (ON DELETE CASCADE) or by chat_key
+    assert s.db.execute("SELECT count(*) FROM proposal_answers WHERE chat_key = 'test:a'").fetchone()[0] == 0
+    assert s.load_proposal("test:a", pid) is None and s.load_proposal("test:b", other) is not None
+    s.close()
