@@ -241,7 +241,7 @@ class Storage:
 
     # -- WhatsApp: redeliveries and the 24-hour window ------------------------------------------
     def first_sight(self, message_id: str, now: float | None = None) -> bool:
-        """Record a WhatsApp message id; True the first time it is seen, False for a redelivery.
+        """Record a delivery id (WhatsApp message, Telegram update); True the first time, False for a redelivery.
 
         Only a salted hash of the id is kept: Meta's ids embed the sender's phone number.
         """

@@ -356,3 +356,172 @@ async def test_replayed_deliveries_are_answered_once(wa, caplog):
     rows = wa.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang'")
     assert rows.fetchone()[0] == 1
     assert_no_errors(caplog)
+
+
+# == Telegram: the same table through the webhook route of the real python-telegram-bot Application ==
+TG_CHAT = 4242
+TG_KEY = f"telegram:{TG_CHAT}"
+TG_SECRET = "rahasia-webhook_1"
+
+
+class TgRig:
+    """The real Telegram webhook channel in the real ASGI app, with a fake Bot API on 127.0.0.1."""
+
+    def __init__(self, app, fake, client):
+        self.app, self.fake, self.client = app, fake, client
+        self._ids = iter(range(10_000, 1_000_000))
+
+    async def post(self, body: bytes | dict, secret: str | None = TG_SECRET, ctype: str = "application/json"):
+        import json
+
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"content-type": ctype}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return await self.client.post("/webhook/telegram", content=raw, headers=headers)
+
+    def message(self, text: str) -> dict:
+        return {"update_id": next(self._ids), "message": self.fake.user_message(TG_CHAT, text=text)}
+
+    def callback(self, data: str) -> dict:
+        sender = {"id": TG_CHAT, "is_bot": False, "first_name": "Kades"}
+        query = {"id": f"q{next(self._ids)}", "from": sender, "chat_instance": "ci", "data": data,
+                 "message": self.fake.bot_message(TG_CHAT, text="menu")}  # fmt: skip
+        return {"update_id": next(self._ids), "callback_query": query}
+
+    async def deliver(self, update: dict, expect_reply: bool = True) -> list:
+        """Post an update and return the messages the bot sent for it (waits, bounded, until it is quiet)."""
+        import asyncio
+
+        before = len(self.fake.sent(TG_CHAT))
+        r = await self.post(update)
+        assert r.status_code == 200, r.text
+        if expect_reply:
+            await self.fake.wait_until(lambda: len(self.fake.sent(TG_CHAT)) > before, "a reply")
+        await self.settle()
+        return self.fake.sent(TG_CHAT)[before:]
+
+    async def settle(self) -> None:
+        """Wait until nothing new has been sent for a moment (bounded to ~5 s)."""
+        import asyncio
+
+        count = -1
+        for _ in range(50):
+            now = len(self.fake.calls)
+            if now == count:
+                return
+            count = now
+            await asyncio.sleep(0.1)
+
+    async def prepared(self) -> None:
+        await self.deliver(self.message("apa itu bkad"))
+        await self.deliver(self.message("/mulai"))
+        self.app.storage.set_state(TG_KEY, "probe", {"step": 3, "answers": {"nama": "Desa Sukamaju"}})
+
+
+@pytest.fixture
+async def tg(app, monkeypatch):
+    import httpx
+
+    from bot.telegram import web_channel as tg_web_channel
+    from bot.web import build_web_app
+    from tests.fake_telegram import TOKEN, FakeBotAPI
+
+    fake = await FakeBotAPI().start()
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", TG_SECRET)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
+    try:
+        web = build_web_app([tg_web_channel(app)])
+        async with web.router.lifespan_context(web):
+            transport = httpx.ASGITransport(app=web)
+            async with httpx.AsyncClient(transport=transport, base_url="http://pandu.test") as client:
+                yield TgRig(app, fake, client)
+    finally:
+        await fake.stop()
+
+
+def _tg_text(call) -> str:
+    """A sent message's text as the user reads it (HTML entities decoded, tags dropped)."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?b>", "", call.text))
+
+
+@pytest.mark.parametrize("case_id,text,expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
+async def test_bad_text_through_telegram(tg, caplog, case_id, text, expected):
+    await tg.prepared()
+    before = snapshot(tg.app.storage, TG_KEY)
+    caplog.set_level(logging.DEBUG)
+    sent = await tg.deliver(tg.message(text))
+    assert_no_errors(caplog)
+    assert_polite([_tg_text(c) for c in sent], expected, entry_ok=case_id in ENTRY_OK)
+    assert_db_intact(tg.app.storage, TG_KEY, before)
+
+
+async def test_bad_callback_data_through_telegram(tg, caplog):
+    await tg.prepared()
+    chat = FakeChat(tg.app, str(TG_CHAT), "telegram")  # the same chat, to mint tokens through the core
+    cases = await _token_cases(tg.app, chat)
+    cases.append(("over-64-bytes", "x" * 65))
+    for case_id, data in cases:
+        before = snapshot(tg.app.storage, TG_KEY)
+        caplog.clear()
+        sent = await tg.deliver(tg.callback(data))
+        assert_no_errors(caplog)
+        assert [_tg_text(c) for c in sent] == [texts.EXPIRED], case_id
+        assert_db_intact(tg.app.storage, TG_KEY, before)
+
+
+# (id, body, content type, secret header: TG_SECRET | None | another value, expected HTTP status)
+TG_HTTP_CASES = [
+    ("truncated-json", b'{"update_id": 1, "message": {', "application/json", TG_SECRET, 400),
+    ("not-utf8", b"\xff\xfe\x00 bukan utf-8", "application/json", TG_SECRET, 400),
+    ("empty-body", b"", "application/json", TG_SECRET, 400),
+    ("json-null", b"null", "application/json", TG_SECRET, 400),
+    ("json-array", b"[1, 2, 3]", "application/json", TG_SECRET, 400),
+    ("json-string", b'"halo"', "application/json", TG_SECRET, 400),
+    ("deeply-nested", b"[" * 100_000 + b"]" * 100_000, "application/json", TG_SECRET, 400),
+    ("no-update-id", _json({"message": {"text": "x"}}), "application/json", TG_SECRET, 400),
+    ("message-not-object", _json({"update_id": 5, "message": "halo"}), "application/json", TG_SECRET, 400),
+    ("message-without-chat", _json({"update_id": 6, "message": {"message_id": 1, "date": 1, "text": "x"}}),
+     "application/json", TG_SECRET, 400),  # fmt: skip
+    ("text-content-type", _json({"update_id": 7}), "text/plain", TG_SECRET, 415),
+    ("form-content-type", _json({"update_id": 8}), "application/x-www-form-urlencoded", TG_SECRET, 415),
+    ("no-secret", _json({"update_id": 9}), "application/json", None, 403),
+    ("wrong-secret", _json({"update_id": 10}), "application/json", "salah", 403),
+    ("huge-secret", _json({"update_id": 11}), "application/json", "a" * 8000, 403),
+    ("oversized", _json({"update_id": 12, "pad": "x" * 1_100_000}), "application/json", TG_SECRET, 413),
+]
+
+
+@pytest.mark.parametrize("case_id,body,ctype,secret,status", TG_HTTP_CASES, ids=[c[0] for c in TG_HTTP_CASES])
+async def test_bad_telegram_webhook_calls_get_a_clean_http_error(tg, caplog, case_id, body, ctype, secret, status):
+    await tg.prepared()
+    before = snapshot(tg.app.storage, TG_KEY)
+    sent_before = len(tg.fake.sent())
+    caplog.set_level(logging.DEBUG)
+    r = await tg.post(body, secret=secret, ctype=ctype)
+    assert r.status_code == status, r.text
+    assert len(r.content) < 100
+    await tg.settle()
+    assert not [rec for rec in caplog.records if rec.exc_info or rec.levelno >= logging.ERROR]
+    assert len(tg.fake.sent()) == sent_before
+    assert_db_intact(tg.app.storage, TG_KEY, before)
+
+
+async def test_replayed_telegram_updates_are_answered_once(tg, caplog):
+    await tg.prepared()
+    update = tg.message("resep rendang")
+    sent = await tg.deliver(update)
+    assert len(sent) == 1
+    for _ in range(4):  # Telegram redelivers when it did not see a 200 in time
+        assert await tg.deliver(update, expect_reply=False) == []
+    tap = tg.callback(tg.fake.sent(TG_CHAT)[-1].buttons[0][1])
+    assert len(await tg.deliver(tap)) == 1
+    assert await tg.deliver(tap, expect_reply=False) == []
+    rows = tg.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang'")
+    assert rows.fetchone()[0] == 1
+    assert_no_errors(caplog)
