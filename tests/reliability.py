@@ -64,3 +64,15 @@ def rows_mentioning(storage: Storage, needles: list[str]) -> list[str]:
             if any(n in text for n in needles):
                 found.append(f"{table}: {row}")
     return found
+
+
+# Typed through the core: a new proposal, the triage by typed numbers, then the parties (text steps).
+CHECKLIST_TO_TEXT_STEP = ["/usulan", "Jalan tani", "1", "1", "2", "Sukamaju", "Cibeber"]  # at "Para pihak 3/4"
+CHECKLIST_TO_CONFIRM_STEP = [*CHECKLIST_TO_TEXT_STEP, "Cianjur", "Sukajaya"]  # at "Persiapan 1/7" (Sudah/Belum/…)
+
+
+def proposal_state(storage: Storage, chat_key: str) -> tuple[str, dict[str, tuple[str, str]]] | None:
+    """The chat's active proposal as (pending step, answers), or None."""
+    pid = storage.active_proposal(chat_key)
+    found = storage.load_proposal(chat_key, pid) if pid is not None else None
+    return (found[0]["current"], found[1]) if found else None

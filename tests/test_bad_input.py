@@ -14,7 +14,16 @@ from bot.storage import MENUS_KEPT
 from handlers import texts
 from handlers.messages import Inbound
 from tests.conftest import FakeChat
-from tests.reliability import assert_db_intact, assert_no_errors, snapshot
+from handlers.router import clean
+from tests.reliability import (
+    CHECKLIST_TO_CONFIRM_STEP,
+    CHECKLIST_TO_TEXT_STEP,
+    assert_db_intact,
+    assert_no_errors,
+    integrity,
+    proposal_state,
+    snapshot,
+)
 
 # (id, text, the reply it must get: a handlers.texts template's fixed start, or None for "any polite reply")
 TEXT_CASES = [
@@ -89,12 +98,13 @@ def assert_polite(replies: list[str], expected: str | None, entry_ok: bool = Fal
         assert first.startswith(POLITE_STARTS) or "Bapak/Ibu" in first, first[:120]
 
 
-async def _prepared(app: App) -> FakeChat:
-    """A chat with a menu, an answered question and a saved mode, so losses would show."""
-    chat = FakeChat(app, "korban")
+async def _prepared(app: App, step: str = "confirm", chat_id: str = "korban", channel: str = "test") -> FakeChat:
+    """A chat with an answered question and a proposal waiting at a step, so losses would show."""
+    chat = FakeChat(app, chat_id, channel)
     await chat.send("apa itu bkad")
-    await chat.send("/mulai")
-    app.storage.set_state(chat_key(chat), "probe", {"step": 3, "answers": {"nama": "Desa Sukamaju"}})
+    for text in CHECKLIST_TO_CONFIRM_STEP if step == "confirm" else CHECKLIST_TO_TEXT_STEP:
+        await chat.send(text)
+    assert app.storage.get_state(chat_key(chat))[0] == "usulan"
     return chat
 
 
@@ -104,6 +114,7 @@ def chat_key(chat: FakeChat) -> str:
 
 @pytest.mark.parametrize("case_id,text,expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
 async def test_bad_text_through_the_core(app, caplog, case_id, text, expected):
+    """At a Sudah/Belum step of a proposal: a polite reply, and the proposal is exactly as before."""
     chat = await _prepared(app)
     before = snapshot(app.storage, chat_key(chat))
     caplog.set_level(logging.DEBUG)
@@ -113,20 +124,42 @@ async def test_bad_text_through_the_core(app, caplog, case_id, text, expected):
     assert_db_intact(app.storage, chat_key(chat), before)
 
 
-@pytest.mark.parametrize("typed,n", [("9", 9), ("0", 0), ("999", 999), ("4.", 4), ("007", 7)])
-async def test_typed_choice_number_out_of_range(app, caplog, typed, n):
+@pytest.mark.parametrize("case_id,text,expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
+async def test_bad_text_at_a_text_step(app, caplog, case_id, text, expected):
+    """At a free-text step: refused politely (nothing changes), or stored verbatim as that step's answer only."""
+    chat = await _prepared(app, "text")
+    key = chat_key(chat)
+    step, answers = proposal_state(app.storage, key)
+    outs = await chat.send(text)
+    assert_no_errors(caplog)
+    assert outs and all(o.text.strip() and texts.ERROR not in o.text for o in outs)
+    assert integrity(app.storage) == "ok"
+    new_step, new_answers = proposal_state(app.storage, key)
+    if new_answers != answers:  # accepted as the answer: exactly that, nothing else touched
+        assert {k: v for k, v in new_answers.items() if k != step} == answers
+        assert new_answers[step] == ("value", " ".join(clean(text).split()))
+        assert new_step != step
+    else:
+        assert new_step == step
+
+
+@pytest.mark.parametrize("typed", ["9", "0", "999", "007", "12)"])
+@pytest.mark.parametrize("menu", ["main-menu", "step-buttons"])
+async def test_typed_choice_number_out_of_range(app, caplog, typed, menu):
     chat = await _prepared(app)
+    if menu == "main-menu":
+        await chat.send("/mulai")  # three choices; the step still waits
     before = snapshot(app.storage, chat_key(chat))
     outs = await chat.send(typed)
     assert_no_errors(caplog)
-    assert outs[0].text == texts.OUT_OF_RANGE.format(n=n, max=3)
+    assert [o.text.split(" tidak ada")[0] for o in outs] == [f"Nomor {typed.rstrip(').')}".replace("Nomor 00", "Nomor ")]
+    assert outs[0].text.endswith(f"nomor 1 sampai {3 if menu == 'main-menu' else 4}.")
     assert_db_intact(app.storage, chat_key(chat), before)
 
 
 async def _token_cases(app: App, chat: FakeChat) -> list[tuple[str, str]]:
     """(id, token) pairs: stale, forged, foreign, oversized and malformed button tokens."""
     await chat.send("/mulai")
-    app.storage.set_state(chat_key(chat), "probe", {"step": 3})
     good = chat.last[0].choice_tokens[0]
     stale = good
     for _ in range(MENUS_KEPT):  # push the first menu out of the kept window
@@ -169,12 +202,17 @@ async def test_bad_button_tokens_through_the_core(app, caplog):
         assert_db_intact(app.storage, key, before)
 
 
-async def test_double_tap_of_a_stale_button_changes_nothing(app, caplog):
+async def test_double_tap_of_a_step_button_applies_once(app, caplog):
     chat = await _prepared(app)
-    token = chat.last[0].choice_tokens[2]
-    first = await chat.tap_token(token)
-    second = await chat.tap_token(token)  # menus stay tappable: the same answer, nothing else
-    assert first[0].text == second[0].text
+    key = chat_key(chat)
+    token = chat.last[-1].choice_tokens[0]  # "Sudah" of the pending step
+    step, _ = proposal_state(app.storage, key)
+    await chat.tap_token(token)
+    after_first = snapshot(app.storage, key)
+    assert proposal_state(app.storage, key)[1][step] == ("sudah", "")
+    outs = await chat.tap_token(token)  # the same button again: already answered, nothing changes
+    assert outs and all(texts.ERROR not in o.text for o in outs)
+    assert_db_intact(app.storage, key, after_first)
     assert_no_errors(caplog)
 
 
@@ -206,10 +244,9 @@ class WaRig:
         self.user = WaUser(client, graph, "new")
 
     async def prepared(self) -> None:
-        """As _prepared: a question, a menu and a saved mode for the WhatsApp chat."""
-        await self.user.send("apa itu bkad")
-        await self.user.send("/mulai")
-        self.app.storage.set_state(WA_KEY, "probe", {"step": 3, "answers": {"nama": "Desa Sukamaju"}})
+        """As _prepared: a question and a proposal waiting at a Sudah/Belum step, for the WhatsApp chat."""
+        await self.user.send("apa itu bkad")  # opens the 24-hour window
+        await _prepared(self.app, "confirm", WA_CHAT, "whatsapp")
 
 
 @pytest.fixture(scope="module")
@@ -349,10 +386,11 @@ async def test_oversized_streamed_body_without_length_is_413(wa):
 async def test_replayed_deliveries_are_answered_once(wa, caplog):
     await wa.prepared()
     payload = fresh("text_new", text="resep rendang")
-    before = len(wa.graph.sent())
-    for _ in range(5):
+    assert (await post(wa.client, payload)).status_code == 200
+    answered = len(wa.graph.sent())
+    for _ in range(4):
         assert (await post(wa.client, payload)).status_code == 200
-    assert len(wa.graph.sent()) == before + 1
+    assert len(wa.graph.sent()) == answered
     rows = wa.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang'")
     assert rows.fetchone()[0] == 1
     assert_no_errors(caplog)
@@ -415,8 +453,7 @@ class TgRig:
 
     async def prepared(self) -> None:
         await self.deliver(self.message("apa itu bkad"))
-        await self.deliver(self.message("/mulai"))
-        self.app.storage.set_state(TG_KEY, "probe", {"step": 3, "answers": {"nama": "Desa Sukamaju"}})
+        await _prepared(self.app, "confirm", str(TG_CHAT), "telegram")
 
 
 @pytest.fixture
@@ -515,13 +552,14 @@ async def test_bad_telegram_webhook_calls_get_a_clean_http_error(tg, caplog, cas
 async def test_replayed_telegram_updates_are_answered_once(tg, caplog):
     await tg.prepared()
     update = tg.message("resep rendang")
-    sent = await tg.deliver(update)
-    assert len(sent) == 1
+    assert await tg.deliver(update)
     for _ in range(4):  # Telegram redelivers when it did not see a 200 in time
         assert await tg.deliver(update, expect_reply=False) == []
-    tap = tg.callback(tg.fake.sent(TG_CHAT)[-1].buttons[0][1])
-    assert len(await tg.deliver(tap)) == 1
+    tap = tg.callback(tg.fake.sent(TG_CHAT)[-1].buttons[0][1])  # "Sudah" of the pending step
+    assert await tg.deliver(tap)
+    after_tap = snapshot(tg.app.storage, TG_KEY)
     assert await tg.deliver(tap, expect_reply=False) == []
+    assert_db_intact(tg.app.storage, TG_KEY, after_tap)
     rows = tg.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang'")
     assert rows.fetchone()[0] == 1
     assert_no_errors(caplog)
