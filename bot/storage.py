@@ -325,12 +325,14 @@ class Storage:
         """Write a proposal's state and answers in one transaction ("set", never "toggle": idempotent)."""
         now = time.time()
         with self.db.atomic():
-            self.db.execute(
+            cur = self.db.execute(
                 "UPDATE proposals SET name = ?, flow = ?, outcome = ?, current = ?, revision = ?, triage = ?, "
                 "updated_at = ? WHERE id = ? AND chat_key = ?",
                 [data["name"], data["flow"], data["outcome"], data["current"], data["revision"],
                  json.dumps(data["triage"], ensure_ascii=False), now, data["id"], chat_key],
             )
+            if cur.rowcount != 1:  # not this chat's proposal: write nothing (the transaction is rolled back)
+                raise StorageError(f"proposal {data['id']} does not belong to the chat saving it")
             for step, (status, value) in answers.items():
                 self.db.execute(
                     "INSERT INTO proposal_answers (proposal_id, chat_key, step, status, value, updated_at) "

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.storage import StorageError
+
+from handlers import checklist_texts as t
 from handlers import texts
 from handlers.messages import Inbound
 from tests.conftest import FakeChat
-from tests.reliability import assert_no_errors, integrity, rows_mentioning
+from handlers import router
+from handlers.context import Context
+from tests.reliability import CHECKLIST_TO_CONFIRM_STEP, assert_no_errors, integrity, proposal_state, rows_mentioning, snapshot
 
 VICTIM_ID = "korban-8812"
 SECRET_QUESTION = "pertanyaan pribadi desa sukamakmur zxq"
 
 
 async def _full_session(app, chat_id: str, question: str) -> FakeChat:
+    """Questions, buttons, and a proposal named after the chat with answers, left waiting at a step."""
     chat = FakeChat(app, chat_id, "telegram")
     await chat.send("/mulai")
     await chat.tap(texts.MENU_ASK)
@@ -21,13 +29,18 @@ async def _full_session(app, chat_id: str, question: str) -> FakeChat:
     await chat.tap(texts.EXCERPT_BUTTON)
     await chat.send(question)
     await chat.send("resep rendang")
-    app.storage.set_state(f"telegram:{chat_id}", "probe", {"nama_desa": f"Desa {chat_id}", "step": 2})
+    steps = list(CHECKLIST_TO_CONFIRM_STEP)
+    steps[1] = f"Usulan {chat_id}"  # the proposal name
+    steps[-1] = f"Desa {chat_id}"  # a partner village
+    for text in steps:
+        await chat.send(text)
+    await chat.send("1")  # Sudah
     return chat
 
 
 def _needles(app, chat_id: str, question: str) -> list[str]:
     key = f"telegram:{chat_id}"
-    return [key, chat_id, app.storage.chat_hash(key), question, f"Desa {chat_id}"]
+    return [key, chat_id, app.storage.chat_hash(key), question, f"Desa {chat_id}", f"Usulan {chat_id}"]
 
 
 async def test_a_chats_button_tokens_do_nothing_in_another_chat(app, caplog):
@@ -43,7 +56,6 @@ async def test_a_chats_button_tokens_do_nothing_in_another_chat(app, caplog):
     for token in tokens:
         outs = await app.handle(Inbound("whatsapp", VICTIM_ID, "", choice=token, kind="choice"))
         assert [o.text for o in outs] == [texts.EXPIRED]
-    assert app.storage.get_state(f"telegram:{VICTIM_ID}") == ("probe", {"nama_desa": f"Desa {VICTIM_ID}", "step": 2})
     assert_no_errors(caplog)
 
 
@@ -59,10 +71,13 @@ async def test_delete_chat_leaves_nothing_in_any_table_or_in_the_file(app, confi
     await _full_session(app, VICTIM_ID, SECRET_QUESTION)
     await _full_session(app, "tetangga-5", "pertanyaan tetangga yang tetap ada")
     needles = _needles(app, VICTIM_ID, SECRET_QUESTION)
-    assert len(rows_mentioning(app.storage, needles)) >= 4  # chats, menus, chat_state, question_log
+    mentioned = {row.split(":")[0] for row in rows_mentioning(app.storage, needles)}
+    assert {"chats", "menus", "chat_state", "question_log", "proposals", "proposal_answers"} <= mentioned
 
-    counts = app.storage.delete_chat(f"telegram:{VICTIM_ID}")
-    assert counts["question_log"] == 3 and counts["chats"] == 1 and counts["chat_state"] == 1
+    victim = FakeChat(app, VICTIM_ID, "telegram")
+    await victim.send("/hapus")
+    await victim.tap(t.DELETE_YES)
+    assert victim.text == t.DELETED
 
     assert rows_mentioning(app.storage, needles) == []
     # nothing left in the bytes on disk either: deleted rows are overwritten and the WAL emptied
@@ -72,17 +87,59 @@ async def test_delete_chat_leaves_nothing_in_any_table_or_in_the_file(app, confi
     # the neighbour keeps everything
     neighbour = _needles(app, "tetangga-5", "pertanyaan tetangga yang tetap ada")[:4]
     assert all(rows_mentioning(app.storage, [n]) for n in neighbour)
-    assert app.storage.get_state("telegram:tetangga-5")[0] == "probe"
+    assert app.storage.get_state("telegram:tetangga-5")[0] == "usulan"
+    assert proposal_state(app.storage, "telegram:tetangga-5")[1]
     assert integrity(app.storage) == "ok"
 
 
 async def test_after_deletion_the_chat_starts_afresh(app):
     victim = await _full_session(app, VICTIM_ID, SECRET_QUESTION)
-    old_tokens = [t for out in victim.replies for t in out.choice_tokens]
-    app.storage.delete_chat(f"telegram:{VICTIM_ID}")
-    outs = await victim.tap_token(old_tokens[-1])
-    assert [o.text for o in outs] == [texts.EXPIRED]
+    old_tokens = [tok for out in victim.replies for tok in out.choice_tokens]
+    await victim.send("/hapus")
+    await victim.send("1")  # typed confirmation
+    assert victim.text == t.DELETED
+    for token in old_tokens[-5:]:
+        outs = await victim.tap_token(token)
+        assert [o.text for o in outs] == [texts.EXPIRED]
     assert app.storage.get_state(f"telegram:{VICTIM_ID}") == ("", {})
+    await victim.send("/status")
+    assert victim.text == t.NO_PROPOSAL
+
+
+async def test_no_payload_reaches_another_chats_proposal(app, caplog):
+    """Even a forged payload (users only ever send short tokens) cannot cross chats with a proposal id."""
+    await _full_session(app, VICTIM_ID, SECRET_QUESTION)
+    victim_key = f"telegram:{VICTIM_ID}"
+    pid = app.storage.active_proposal(victim_key)
+    step, answers = proposal_state(app.storage, victim_key)
+    rev = app.storage.load_proposal(victim_key, pid)[0]["revision"]
+    before = snapshot(app.storage, victim_key)
+    attacker = FakeChat(app, "penyerang", "telegram")
+    await attacker.send("/usulan Punya saya")
+    await attacker.send("/hapus")  # the attacker's own confirmation is pending too
+    payloads = [f"usl:o:{pid}", f"usl:w:{pid}:{step}", f"usl:d:{pid}", f"usl:r:{pid}", f"usl:st:{pid}",
+                f"usl:e:{pid}:{rev}:persiapan", f"usl:g:{pid}:{rev}:{step}", f"usl:s:{pid}:{rev}:{step}",
+                f"usl:a:{pid}:{rev}:{step}:sudah", f"usl:a:{pid}:{rev}:{step}:belum"]  # fmt: skip
+    for payload in payloads:
+        replies = await router.dispatch_payload(Context(app, Inbound("telegram", "penyerang")), payload)
+        shown = " ".join(r.heading + r.text + " ".join(c.label for c in r.choices) for r in replies)
+        assert replies[0].text in (texts.EXPIRED, t.STALE), payload
+        assert f"Usulan {VICTIM_ID}" not in shown and f"Desa {VICTIM_ID}" not in shown
+    assert snapshot(app.storage, victim_key) == before
+    assert proposal_state(app.storage, victim_key) == (step, answers)
+    assert_no_errors(caplog)
+
+
+def test_storage_never_writes_into_another_chats_proposal(app):
+    a = app.storage.create_proposal("test:a")
+    app.storage.save_proposal("test:a", {"id": a, "name": "A", "flow": "", "outcome": "", "current": "x",
+                                         "revision": 1, "triage": {}}, {"s1": ("sudah", "")})  # fmt: skip
+    forged = {"id": a, "name": "B", "flow": "", "outcome": "", "current": "y", "revision": 9, "triage": {}}
+    with pytest.raises(StorageError, match="does not belong"):
+        app.storage.save_proposal("test:b", forged, {"s1": ("belum", ""), "s2": ("value", "dari B")})
+    data, answers = app.storage.load_proposal("test:a", a)
+    assert (data["name"], data["current"], answers) == ("A", "x", {"s1": ("sudah", "")})
+    assert app.storage.load_proposal("test:b", a) is None
 
 
 # == WhatsApp: deleting a chat leaves no trace of the user's phone number, not even inside message ids ==
@@ -118,7 +175,7 @@ async def test_whatsapp_chat_deletion_leaves_no_phone_number(app, monkeypatch):
 
     from bot.web import build_web_app
     from bot.whatsapp import web_channel
-    from tests.fake_graph import FakeGraph
+    from tests.fake_graph import FakeGraph, message_text
     from tests.wa_kit import ENV, fresh, post, the_message
 
     phone = "6281234567890"  # the sender of the "old" fixtures (no business-scoped user id)
@@ -131,18 +188,20 @@ async def test_whatsapp_chat_deletion_leaves_no_phone_number(app, monkeypatch):
     try:
         transport = httpx.ASGITransport(app=build_web_app([channel]))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            for n, text in enumerate(["/mulai", "apa itu bkad", SECRET_QUESTION]):
+            said = ["/mulai", "apa itu bkad", SECRET_QUESTION, "/usulan Usulan rahasia", "/hapus", "1"]
+            for n, text in enumerate(said):
+                if text == "/hapus":
+                    keys = [r[0] for r in app.storage.db.execute("SELECT chat_key FROM chats")]
+                    assert app.storage.active_proposal(keys[0]) is not None
                 payload = fresh("text_old", text=text)
                 the_message(payload)["id"] = _realistic_wamid(phone, n)
                 assert (await post(client, payload)).status_code == 200
     finally:
         await channel.shutdown()
         graph.stop()
-    assert len(graph.sent()) >= 3
-    keys = [r[0] for r in app.storage.db.execute("SELECT chat_key FROM chats")]
+    assert message_text(graph.sent()[-1]) == t.DELETED, [message_text(b)[:50] for b in graph.sent()]
     assert len(keys) == 1 and phone not in keys[0]  # the chat key is a salted hash, never the number
-
-    app.storage.delete_chat(keys[0])
-    leftovers = [v for v in _decoded_values(app.storage) if phone.encode() in v or SECRET_QUESTION.encode() in v]
+    leftovers = [v for v in _decoded_values(app.storage)
+                 if phone.encode() in v or SECRET_QUESTION.encode() in v or b"Usulan rahasia" in v]  # fmt: skip
     assert leftovers == []
     assert rows_mentioning(app.storage, [keys[0]]) == []
