@@ -13,7 +13,7 @@ from handlers import router, texts
 from handlers.context import Context
 from handlers.messages import Inbound, Reply
 from tests.conftest import FakeChat
-from tests.reliability import assert_no_errors, integrity
+from tests.reliability import CHECKLIST_TO_CONFIRM_STEP, assert_no_errors, integrity, proposal_state
 
 
 async def _counting_mode(ctx: Context, text: str) -> list[Reply] | None:
@@ -86,20 +86,31 @@ async def test_two_hundred_chats_in_parallel_see_only_their_own_data(app, counti
     for c in chats:
         app.storage.set_state(f"{c.channel}:{c.chat_id}", "count", {})
 
-    async def session(c: FakeChat) -> list[str]:
+    async def session(c: FakeChat) -> tuple[list[str], str]:
         key = f"{c.channel}:{c.chat_id}"
         await c.send(f"+{key}-a")
         await c.send("apa itu bkad")
         await c.send(f"+{key}-b")
+        assert app.storage.get_state(key)[1] == {"seen": [f"+{key}-a", f"+{key}-b"], "owner": key}
+        await c.send(f"/usulan Usulan {key}")  # a proposal of its own, named after the chat
+        for typed in ("1", "1", "2"):  # antar-Desa, one kecamatan, no BUM Desa
+            await c.send(typed)
+        await c.send(f"Desa {key}")  # the first party (a free-text step)
+        await c.send("/status")
+        heading = c.last[0].reply.heading
         await c.send("/mulai")
-        return list(c.last[0].choice_tokens)
+        return list(c.last[0].choice_tokens), heading
 
-    tokens = await asyncio.gather(*(session(c) for c in chats))
-    for c in chats:
+    results = await asyncio.gather(*(session(c) for c in chats))
+    for c, (_, heading) in zip(chats, results):
         key = f"{c.channel}:{c.chat_id}"
-        _, data = app.storage.get_state(key)
-        assert data == {"seen": [f"+{key}-a", f"+{key}-b"], "owner": key}
+        assert f"Usulan {key}" in heading and heading.count("Usulan") == 1
+        [proposal] = app.storage.proposals(key)
+        assert proposal["name"] == f"Usulan {key}"
+        _, answers = proposal_state(app.storage, key)
+        assert [v for _, v in answers.values() if v.startswith("Desa")] == [f"Desa {key}"]
         assert [o.text for o in c.replies[:1]] == ["ok 1"]
+    tokens = [r[0] for r in results]
     # every chat taps its neighbour's buttons at the same time: all expired, nothing changes
     taps = [chats[i].tap_token(tokens[(i + 1) % n][0]) for i in range(n)]
     results = await asyncio.gather(*taps)
@@ -108,5 +119,44 @@ async def test_two_hundred_chats_in_parallel_see_only_their_own_data(app, counti
     results = await asyncio.gather(*(chats[i].tap_token(tokens[i][2]) for i in range(n)))
     assert {o.text for r in results for o in r} == {texts.HELP}
     assert app.storage.db["question_log"].count == n
+    assert app.storage.db["proposals"].count == n
     assert integrity(app.storage) == "ok"
+    assert_no_errors(caplog)
+
+
+async def test_step_answers_double_taps_and_status_race_like_a_sequential_run(app, knowledge, config, caplog):
+    """Twenty updates at once mid-checklist: taps of one step button, typed answers and /status."""
+
+    async def run(a, parallel: bool):
+        chat = FakeChat(a, "u1")
+        for text in CHECKLIST_TO_CONFIRM_STEP:
+            await chat.send(text)
+        sudah = chat.last[-1].choice_tokens[0]  # "Sudah" of the first Persiapan step
+        msgs = []
+        for i in range(20):
+            if i % 2 == 0:
+                msgs.append(Inbound("test", "u1", "", choice=sudah, kind="choice"))  # ten taps of one button
+            elif i % 4 == 1:
+                msgs.append(Inbound("test", "u1", "/status"))
+            else:
+                msgs.append(Inbound("test", "u1", "belum"))  # typed answers to whatever step waits
+        if parallel:
+            results = await asyncio.gather(*(a.handle(m) for m in msgs))
+        else:
+            results = [await a.handle(m) for m in msgs]
+        replies = [(o.reply.heading, o.text) for r in results for o in r]
+        return replies, proposal_state(a.storage, "test:u1")
+
+    parallel = await run(app, True)
+    other_cfg = replace(config, storage=replace(config.storage, path=config.db_path + ".seq"))
+    seq_app = build_app(other_cfg, knowledge)
+    try:
+        sequential = await run(seq_app, False)
+    finally:
+        seq_app.close()
+    assert parallel == sequential
+    _, (step, answers) = parallel
+    statuses = [a[0] for a in answers.values()]
+    assert statuses.count("sudah") == 1  # ten taps, one answer
+    assert statuses.count("belum") == 5  # every typed answer applied once, none lost
     assert_no_errors(caplog)

@@ -153,3 +153,39 @@ def test_kill9_during_a_burst_loses_no_acknowledged_write(tmp_path, console):
     again.send("apa itu bkad")
     again.expect("PP 43/2014 Pasal 144")
     again.finish()
+
+
+def _answers(db: Path) -> dict[str, tuple[str, str]]:
+    return {r[0]: (r[1], r[2]) for r in _db_rows(db, "SELECT step, status, value FROM proposal_answers")}
+
+
+def test_kill9_mid_checklist_then_resume_at_the_same_step(tmp_path, console):
+    from tests.reliability import CHECKLIST_TO_CONFIRM_STEP
+
+    db = tmp_path / "pandu.db"
+    bot = console(db)
+    pos = 0
+    for text in CHECKLIST_TO_CONFIRM_STEP:
+        bot.send(text)
+    pos = bot.expect("== Persiapan 1/7 ==", pos)
+    bot.send("1")  # Sudah
+    pos = bot.expect("== Persiapan 2/7 ==", pos)
+    bot.expect("4. Kenapa?", pos)  # the whole prompt was printed, so everything before it was stored
+    bot.kill9()
+
+    answers = _answers(db)
+    assert len(answers) == 5 and ("sudah", "") in answers.values()
+    assert ("value", "Sukajaya") in answers.values()
+    again = console(db)
+    again.send("2")  # a typed answer goes to the step that was waiting: Persiapan 2/7 → "Belum"
+    pos = again.expect("== Persiapan 3/7 ==")
+    again.send("/status")
+    pos = again.expect("• Persiapan 1/7", pos)  # "Belum" still counts as missing
+    again.expect("• Para pihak 4/4", 0)
+    again.send("/usulan")  # resuming names the proposal and shows the waiting step again
+    again.expect("Jalan tani", pos)
+    again.expect("== Persiapan 3/7 ==", pos)
+    again.finish()
+    after = _answers(db)
+    assert {k: v for k, v in after.items() if k in answers} == answers  # nothing lost or changed
+    assert len(after) == 6 and ("belum", "") in after.values()
