@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -188,3 +189,93 @@ def test_whatsapp_process_logs_no_secret_and_no_user_text(tmp_path):
     loud = _records_at_info_or_above(stderr)
     for marker in MARKERS:
         assert marker not in loud, f"user text {marker!r} logged at INFO or above"
+
+
+# == Telegram: a full webhook session with fake secrets, logs captured at DEBUG ==
+async def test_telegram_session_logs_no_secret_and_no_user_text(app, secret_env, caplog, monkeypatch):
+    import httpx
+
+    from bot.telegram import SECRET_HEADER
+    from bot.telegram import web_channel as tg_web_channel
+    from bot.web import build_web_app
+    from tests.fake_telegram import FakeBotAPI
+
+    caplog.set_level(logging.DEBUG)
+    fake = await FakeBotAPI(token=FAKE_SECRETS["TELEGRAM_BOT_TOKEN"]).start()
+    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
+    secret = FAKE_SECRETS["TELEGRAM_WEBHOOK_SECRET"]
+    try:
+        web = build_web_app([tg_web_channel(app)])
+        async with web.router.lifespan_context(web):
+            transport = httpx.ASGITransport(app=web)
+            async with httpx.AsyncClient(transport=transport, base_url="http://pandu.test") as client:
+                update_ids = iter(range(1, 1000))
+
+                async def post(update: dict, header: str = secret) -> int:
+                    body = {"update_id": next(update_ids), **update}
+                    r = await client.post("/webhook/telegram", json=body, headers={SECRET_HEADER: header})
+                    return r.status_code
+
+                for text in [t for t in USER_TEXTS if t] + ["/usulan Jalan penanda-delapan"]:
+                    before = len(fake.sent(55))
+                    assert await post({"message": fake.user_message(55, text=text)}) == 200
+                    await fake.wait_until(lambda: len(fake.sent(55)) > before, "a reply")
+                assert await post({"message": fake.user_message(55, text="penanda-satu")}, "salah") == 403
+                fake.fail_next("sendMessage", 500, "Internal Server Error")  # a failing send is logged …
+                assert await post({"message": fake.user_message(55, text="/bantuan")}) == 200
+                await fake.wait_until(lambda: fake.called("sendMessage") and not fake.failures["sendMessage"], "x")
+                await asyncio.sleep(0.3)
+    finally:
+        await fake.stop()
+    everything = "\n".join(caplog.handler.format(r) for r in caplog.records)
+    assert "httpx" in everything or "telegram" in everything, "nothing was logged: the test would prove nothing"
+    for name, value in FAKE_SECRETS.items():
+        assert value not in everything, f"{name} appears in the logs"
+        assert FAKE_SECRETS["TELEGRAM_BOT_TOKEN"].split(":")[1] not in everything
+    loud = "\n".join(caplog.handler.format(r) for r in caplog.records if r.levelno >= logging.INFO)
+    for marker in MARKERS:
+        assert marker not in loud, f"user text {marker!r} logged at INFO or above"
+
+
+# == Renderers: user input that the core echoes on purpose (proposal names, answers) stays plain text ==
+HOSTILE_NAME = "<b>Jalan</b> *_[ <script>x</script> `kode` &amp;"
+
+
+async def _echoing_replies(app) -> list:
+    """Replies of a real session that quote user input: the proposal name and a typed answer."""
+    chat = FakeChat(app, "77", "telegram")
+    outs = []
+    for text in ["/usulan " + HOSTILE_NAME, "1", "1", "2", HOSTILE_NAME, "/status", "/ringkasan"]:
+        outs += await chat.send(text)
+    echoed = [o for o in outs if "<b>Jalan</b>" in o.reply.heading + o.text]
+    assert len(echoed) >= 3, "the session no longer echoes the input: the test would prove nothing"
+    return outs
+
+
+async def test_telegram_html_escapes_every_echo_of_user_input(app):
+    import html
+    import re
+
+    from bot.telegram import render_parts
+
+    for out in await _echoing_replies(app):
+        for part in render_parts(out.reply):
+            tags = re.findall(r"<[^>]*>", part)
+            assert set(tags) <= {"<b>", "</b>"}, tags  # only our own bold heading is markup
+            assert "<script>" not in part and "<b>Jalan" not in part
+        shown = html.unescape(re.sub(r"</?b>", "", "\n\n".join(render_parts(out.reply))))
+        assert shown.replace("\n", "") == (
+            (out.reply.heading + out.reply.text) if out.reply.heading else out.reply.text
+        ).replace("\n", "")  # nothing the user typed is lost or altered on screen
+
+
+async def test_whatsapp_headings_with_user_input_cannot_change_formatting(app):
+    from bot.wa_render import render
+
+    for out in await _echoing_replies(app):
+        first = render(out)[0].text
+        if out.reply.heading:
+            heading = first.split("\n\n", 1)[0]
+            assert heading.startswith("*") and heading.endswith("*")
+            assert not any(ch in heading[1:-1] for ch in "*_~`"), heading
