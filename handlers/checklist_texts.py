@@ -64,6 +64,7 @@ STATUS_BUTTON = "Status"
 CONTINUE_BUTTON = "Lanjutkan usulan"
 SUMMARY_HEADING = "Ringkasan: {name}"
 SUMMARY_EMPTY = "[belum diisi]"
+DOCS_THEN_CONTINUE = "Usulan ini belum selesai. Lanjutkan dari langkah terakhir?"
 DOCS_INTRO = "Dokumen usulan \"{name}\" (format Word, bisa diubah). Bagian bertanda [… belum diisi] perlu dilengkapi."
 DOCS_NOT_READY = "Dokumen tersedia setelah jenis kerja sama ditentukan. Ketik /usulan untuk melanjutkan."
 

@@ -232,7 +232,10 @@ def _documents(ctx: Context, p: Proposal) -> list[Reply]:
     if engine.flow_of(flows, p) is None:
         return [Reply(t.DOCS_NOT_READY)]
     docs = documents.build_all(flows, p)
-    return [Reply(t.DOCS_INTRO.format(name=p.name))] + [Reply(d.caption, document=d) for d in docs]
+    replies = [Reply(t.DOCS_INTRO.format(name=p.name))] + [Reply(d.caption, document=d) for d in docs]
+    if p.current not in (engine.DONE, engine.STOPPED):  # mid-flow: one tap back to the pending step
+        replies.append(Reply(t.DOCS_THEN_CONTINUE, choices=(Choice(t.CONTINUE_BUTTON, f"usl:o:{p.id}"),)))
+    return replies
 
 
 async def ringkasan(ctx: Context, arg: str = "") -> list[Reply]:

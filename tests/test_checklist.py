@@ -318,3 +318,12 @@ async def test_text_step_buttons_answer_to_their_numbers(chat, app):
     await chat.send("Sukamaju")
     assert "Sukamaju" in chat.text
     assert sorted(status for status, _ in answers(app).values()) == ["skipped", "value"]
+
+
+async def test_documents_mid_flow_offer_the_way_back(chat):
+    await antar_desa(chat)
+    await chat.send("/dokumen")
+    assert sum(1 for o in chat.last if o.reply.document) == 3
+    assert chat.labels == [t.CONTINUE_BUTTON]
+    await chat.send("1")
+    assert "Nama Desa Bapak/Ibu" in chat.text

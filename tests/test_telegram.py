@@ -253,7 +253,9 @@ async def test_checklist_documents_arrive_as_docx_files(app, running, fake):
         name, data = call.files["document"]
         assert name.endswith(".docx") and data.startswith(b"PK")
         assert call.text  # the caption names the document; no separate message repeats it
-    assert len(calls) == len(documents) + 1  # the introduction, then the files
+    # the introduction, the files, then (mid-flow) one message with a button back to the pending step
+    assert len(calls) == len(documents) + 2
+    assert calls[-1].params["reply_markup"]["inline_keyboard"][0][0]["text"] == "Lanjutkan usulan"
 
 
 async def test_start_up_sets_indonesian_commands_and_polls_for_buttons(running, fake):
