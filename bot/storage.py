@@ -384,8 +384,10 @@ class Storage:
 
     # -- usage (admin /statistik) ---------------------------------------------------------------
     def usage_stats(self) -> dict[str, Any]:
-        """Counts for admins: chats (all, active, per channel) and logged questions per outcome."""
+        """Counts for admins: chats (all, active, per channel), logged questions per outcome, proposals."""
         chats = self.db.execute("SELECT count(*), coalesce(sum(active), 0) FROM chats").fetchone()
         channels = dict(self.db.execute("SELECT channel, count(*) FROM chats GROUP BY channel ORDER BY channel"))
         outcomes = dict(self.db.execute("SELECT outcome, count(*) FROM question_log GROUP BY outcome"))
-        return {"chats": chats[0], "active": chats[1], "channels": channels, "outcomes": outcomes}
+        proposals = self.db.execute("SELECT count(*) FROM proposals").fetchone()[0]
+        return {"chats": chats[0], "active": chats[1], "channels": channels, "outcomes": outcomes,
+                "proposals": proposals}  # fmt: skip

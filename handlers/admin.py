@@ -38,7 +38,7 @@ def _short(question: str) -> str:
 
 
 async def stats(ctx: Context, arg: str = "") -> list[Reply]:
-    """/statistik: chats, questions by outcome, the most frequent unanswered questions."""
+    """/statistik: chats, proposals, questions by outcome, the most frequent unanswered questions."""
     s = ctx.storage.usage_stats()
     outcomes = s["outcomes"]
     channels = ", ".join(f"{name}: {n}" for name, n in s["channels"].items()) or "-"
@@ -46,6 +46,7 @@ async def stats(ctx: Context, arg: str = "") -> list[Reply]:
         chats=s["chats"],
         active=s["active"],
         channels=channels,
+        proposals=s["proposals"],
         questions=sum(outcomes.values()),
         answer=outcomes.get("answer", 0),
         suggest=outcomes.get("suggest", 0),

@@ -91,7 +91,7 @@ COMMAND_MENU = (
 # Admin commands (/statistik, /muatulang): only chats listed in config [admin] chats see these.
 STATS_HEADING = "Statistik Pandu"
 STATS = (
-    "Percakapan: {chats} (aktif {active})\n{channels}\n\n"
+    "Percakapan: {chats} (aktif {active})\n{channels}\nUsulan kerja sama: {proposals}\n\n"
     "Pertanyaan tercatat: {questions}\n"
     "• dijawab: {answer}\n• ditawari topik: {suggest}\n• di luar cakupan: {none}"
 )

@@ -64,12 +64,14 @@ async def test_statistik_counts_chats_outcomes_and_top_unanswered(admin_app, cap
     await users[2].send("resep rendang padang")  # none
     await users[2].send("Resep rendang padang ")  # the same question, counted together
     await users[1].send("cara menanam padi")  # none
+    await users[0].send("/usulan Jalan tani")
     admin = FakeChat(admin_app, "777", "telegram")
     await admin.send("/statistik")
     out = admin.text
     assert out.startswith(texts.STATS_HEADING)
     assert "Percakapan: 4 (aktif 4)" in out  # three users and the admin
     assert "telegram: 1, whatsapp: 3" in out
+    assert "Usulan kerja sama: 1" in out
     assert "Pertanyaan tercatat: 5" in out
     counts = dict(re.findall(r"• ([a-z ]+): (\d+)", out))
     assert counts["dijawab"] == "1"

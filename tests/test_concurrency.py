@@ -27,6 +27,19 @@ async def _counting_mode(ctx: Context, text: str) -> list[Reply] | None:
     return [Reply(f"ok {len(seen)}")]
 
 
+async def same_as_sequential(run, app, config, knowledge):
+    """run(app, parallel=True) on `app` and run(other, parallel=False) on a fresh app give the same result."""
+    parallel = await run(app, True)
+    other_cfg = replace(config, storage=replace(config.storage, path=config.db_path + ".seq"))
+    seq_app = build_app(other_cfg, knowledge)
+    try:
+        sequential = await run(seq_app, False)
+    finally:
+        seq_app.close()
+    assert parallel == sequential
+    return parallel
+
+
 @pytest.fixture
 def counting(monkeypatch):
     monkeypatch.setitem(router.MODES, "count", _counting_mode)
@@ -66,14 +79,7 @@ async def test_double_taps_and_a_racing_command_equal_a_sequential_run(app, know
         replies = [o.text for r in results for o in r]
         return replies, a.storage.get_state("test:u1")[1], a.storage.db["menus"].count
 
-    parallel = await run(app, True)
-    other_cfg = replace(config, storage=replace(config.storage, path=config.db_path + ".seq"))
-    seq_app = build_app(other_cfg, knowledge)
-    try:
-        sequential = await run(seq_app, False)
-    finally:
-        seq_app.close()
-    assert parallel == sequential
+    parallel = await same_as_sequential(run, app, config, knowledge)
     replies, state, _ = parallel
     assert replies.count(texts.HELP) == 10  # every tap answered, none dropped, none doubled
     assert state["seen"] == [f"+{i}" for i in range(20) if i % 2 and i % 5]
@@ -147,14 +153,7 @@ async def test_step_answers_double_taps_and_status_race_like_a_sequential_run(ap
         replies = [(o.reply.heading, o.text) for r in results for o in r]
         return replies, proposal_state(a.storage, "test:u1")
 
-    parallel = await run(app, True)
-    other_cfg = replace(config, storage=replace(config.storage, path=config.db_path + ".seq"))
-    seq_app = build_app(other_cfg, knowledge)
-    try:
-        sequential = await run(seq_app, False)
-    finally:
-        seq_app.close()
-    assert parallel == sequential
+    parallel = await same_as_sequential(run, app, config, knowledge)
     _, (step, answers) = parallel
     statuses = [a[0] for a in answers.values()]
     assert statuses.count("sudah") == 1  # ten taps, one answer
