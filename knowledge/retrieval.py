@@ -24,6 +24,8 @@ FUZZY_WEIGHT = 0.10
 # A question word not in the knowledge base is corrected to the closest known word at this ratio.
 TYPO_CUTOFF = 84
 TYPO_MIN_LEN = 4
+# search() ranks only the best few entries (suggestions need at most 3, the margin the 2nd).
+RANKED_KEPT = 5
 
 
 @dataclass(frozen=True)
@@ -98,16 +100,22 @@ class Retriever:
                 df[self.vocab_index[t]] += 1
         self.idf = np.log(1.0 + (n + 1) / (df + 0.5)) if len(self.vocab) else df
         self.unknown_idf = float(math.log(1.0 + (n + 1) / 0.5))
-        # Binary phrasing × word and entry × word matrices; the phrasings' total IDF weight.
-        self.phrase_matrix = np.zeros((len(phrasings), len(self.vocab)), dtype=np.float32)
+        # Sparse index (postings): for each word, the phrasings and the entries that contain it; the
+        # phrasings' total IDF weight. Memory and query time grow with the words a question shares.
+        idf32 = self.idf.astype(np.float32)
+        phrase_rows: list[list[int]] = [[] for _ in self.vocab]
+        self.phrase_weight = np.zeros(len(phrasings), dtype=np.float32)
         for r, tokens in enumerate(phrasings):
-            for t in tokens:
-                self.phrase_matrix[r, self.vocab_index[t]] = 1.0
-        self.phrase_weight = self.phrase_matrix @ self.idf.astype(np.float32)
-        self.entry_matrix = np.zeros((len(self.entries), len(self.vocab)), dtype=np.float32)
+            cols = [self.vocab_index[t] for t in tokens]
+            for j in cols:
+                phrase_rows[j].append(r)
+            self.phrase_weight[r] = idf32[cols].sum() if cols else 0.0
+        entry_rows: list[list[int]] = [[] for _ in self.vocab]
         for i, toks in enumerate(entry_tokens):
             for t in toks:
-                self.entry_matrix[i, self.vocab_index[t]] = 1.0
+                entry_rows[self.vocab_index[t]].append(i)
+        self.phrase_postings = [np.array(rows, dtype=np.int64) for rows in phrase_rows]
+        self.entry_postings = [np.array(rows, dtype=np.int64) for rows in entry_rows]
 
     # -- query side ---------------------------------------------------------------------------
     def query_tokens(self, question: str) -> list[str]:
@@ -121,8 +129,8 @@ class Retriever:
             out.append(t)
         return list(dict.fromkeys(out))
 
-    def rank(self, question: str) -> list[Match]:
-        """Every entry scored 0–100 for the question, best first (empty when no word is known)."""
+    def rank(self, question: str, limit: int | None = None) -> list[Match]:
+        """Entries scored 0–100 for the question, best first: all, or only the best `limit` (empty when no word is known)."""
         tokens = self.query_tokens(question)
         known = [self.vocab_index[t] for t in tokens if t in self.vocab_index]
         if not known or not self.entries:
@@ -130,18 +138,40 @@ class Retriever:
         known_w = self.idf[known].astype(np.float32)
         total = float(known_w.sum()) + self.unknown_idf * (len(tokens) - len(known))
 
-        inter = self.phrase_matrix[:, known] @ known_w
-        recall = inter / total
-        precision = inter / np.maximum(self.phrase_weight, 1e-6)
+        inter = np.zeros(len(self.choices), dtype=np.float32)
+        support = np.zeros(len(self.entries), dtype=np.float32)
+        for j, w in zip(known, known_w):
+            inter[self.phrase_postings[j]] += w
+            support[self.entry_postings[j]] += w
+        support = support / total * 100.0
+        # Only phrasings sharing a word with the question score above 0 (the fuzzy term needs one too).
+        hit = np.flatnonzero(inter)
+        recall = inter[hit] / total
+        precision = inter[hit] / np.maximum(self.phrase_weight[hit], 1e-6)
         phrase_score = 100.0 * np.power(recall, RECALL_EXP) * np.power(precision, 1.0 - RECALL_EXP)
-        fuzzy = process.cdist([" ".join(tokens)], self.choices, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
-        combined = (1.0 - FUZZY_WEIGHT) * phrase_score + FUZZY_WEIGHT * fuzzy * (inter > 0)
+        base = (1.0 - FUZZY_WEIGHT) * phrase_score
+        owners = self.owner[hit]
+        if limit is not None and len(hit):
+            # Skip the fuzzy score for entries that cannot reach the best `limit` even with fuzzy = 100.
+            lower = np.zeros(len(self.entries), dtype=np.float32)
+            np.maximum.at(lower, owners, base.astype(np.float32))
+            lower = (1.0 - ENTRY_WEIGHT) * lower + ENTRY_WEIGHT * support
+            kth = np.partition(lower, -min(limit, len(lower)))[-min(limit, len(lower))]
+            keep = (lower + (1.0 - ENTRY_WEIGHT) * FUZZY_WEIGHT * 100.0 + 1e-3 >= kth)[owners]
+            hit, base, owners = hit[keep], base[keep], owners[keep]
+        fuzzy = process.cdist(
+            [" ".join(tokens)], [self.choices[r] for r in hit], scorer=fuzz.token_sort_ratio, dtype=np.float32
+        )[0]
+        combined = base + FUZZY_WEIGHT * fuzzy
         best_phrase = np.zeros(len(self.entries), dtype=np.float32)
-        np.maximum.at(best_phrase, self.owner, combined.astype(np.float32))
+        np.maximum.at(best_phrase, owners, combined.astype(np.float32))
 
-        support = (self.entry_matrix[:, known] @ known_w) / total * 100.0
         scores = (1.0 - ENTRY_WEIGHT) * best_phrase + ENTRY_WEIGHT * support
-        order = np.argsort(-scores, kind="stable")
+        if limit is None or limit >= len(scores):
+            order = np.argsort(-scores, kind="stable")
+        else:  # the same order as the full stable sort, for the first `limit`
+            cand = np.flatnonzero(scores >= np.partition(scores, -limit)[-limit])
+            order = cand[np.argsort(-scores[cand], kind="stable")][:limit]
         return [Match(self.entries[i], float(scores[i])) for i in order]
 
     def search(self, question: str) -> Result:
@@ -149,7 +179,7 @@ class Retriever:
         talk = self.norm.smalltalk(question)
         if talk:
             return Result(question, "smalltalk", smalltalk=talk)
-        ranked = self.rank(question)
+        ranked = self.rank(question, limit=max(RANKED_KEPT, self.cfg.suggestions))
         if not ranked or ranked[0].score < self.cfg.suggest_score:
             return Result(question, "none", best=ranked[0] if ranked else None, ranked=tuple(ranked))
         best = ranked[0]

@@ -61,3 +61,12 @@ def test_project_questions_meet_the_floors(knowledge):
     assert report["top3"] >= 95.0, failures
     assert report["oos_rejection"] >= 90.0, failures
     assert report["wrong_answer"] <= 5.0, failures
+
+
+def test_ranking_only_the_best_few_matches_the_full_ranking(knowledge):
+    """search() ranks with a limit and skips hopeless entries; that must not change the top of the list."""
+    retriever = knowledge.retriever
+    questions = [q for e in knowledge.kb.entries for q in e.questions] + [r.q for r in read_questions(DEV_QUESTIONS)]
+    for q in questions:
+        full = [(m.entry.id, m.score) for m in retriever.rank(q)[:5]]
+        assert [(m.entry.id, m.score) for m in retriever.rank(q, limit=5)] == full, q
