@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,11 @@ def choice_token(menu_id: str, index: int) -> str:
 
 
 class KnowledgeError(Exception):
-    """The knowledge base has problems; the message lists them."""
+    """The knowledge base has problems; the message lists them (and `problems` holds them all)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 @dataclass
@@ -46,11 +51,15 @@ def load_knowledge(config: Config) -> Knowledge:
     if kb.problems:
         shown = "\n".join(kb.problems[:20])
         more = f"\n… and {len(kb.problems) - 20} more" if len(kb.problems) > 20 else ""
-        raise KnowledgeError(f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}")
+        raise KnowledgeError(
+            f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}", kb.problems
+        )
     flows = load_flows(Path(directory))
     if flows.problems:
         shown = "\n".join(flows.problems[:20])
-        raise KnowledgeError(f"checklist flows in {directory} have {len(flows.problems)} problem(s):\n{shown}")
+        raise KnowledgeError(
+            f"checklist flows in {directory} have {len(flows.problems)} problem(s):\n{shown}", flows.problems
+        )
     norm_file = Path(directory) / "normalisation.toml"
     norm = Normaliser.from_file(norm_file) if norm_file.is_file() else Normaliser.default()
     return Knowledge(kb, Retriever(kb, norm, config.retrieval), flows)
@@ -80,8 +89,12 @@ class App:
                 self.storage.touch_chat(msg.chat_key, msg.channel)
                 replies = await router.route(Context(self, msg))
                 return [self._outbound(msg.chat_key, r) for r in replies]
-            except Exception:
-                log.exception("handler failed (channel=%s kind=%s)", msg.channel, msg.kind)
+            except Exception as exc:
+                # Where it failed, but not the exception's message: it may quote user text or a secret.
+                where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+                log.error(
+                    "handler failed (channel=%s kind=%s): %s\n%s", msg.channel, msg.kind, type(exc).__name__, where
+                )
                 return [Outbound(Reply(texts.ERROR))]
 
     def _outbound(self, chat_key: str, reply: Reply) -> Outbound:

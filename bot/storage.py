@@ -27,6 +27,16 @@ class StorageError(Exception):
     """The database cannot be used (corrupt, unreadable, newer than this code)."""
 
 
+# What to do about a damaged database file; part of the one-line start-up error.
+DAMAGED_HINT = "restore it from a backup (python -m bot db backup PATH makes one) or move it away to start afresh"
+
+
+def _first_line(text: str) -> str:
+    """The first informative line of an SQLite message (integrity reports span several lines)."""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip() and not ln.startswith("***")]
+    return lines[0] if lines else "unknown problem"
+
+
 def _m1(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["chats"].create(
@@ -109,10 +119,11 @@ class Storage:
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not just unlinked
             self.check_integrity()
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"database {path}: {exc}") from None
+            raise StorageError(f"database {path} cannot be used ({_first_line(exc)}); {DAMAGED_HINT}") from None
         self._salt: bytes | None = None
 
     # -- schema -------------------------------------------------------------------------------
@@ -120,7 +131,8 @@ class Storage:
         """Run SQLite's quick check; raise StorageError when the file is damaged."""
         rows = self.db.execute("PRAGMA quick_check").fetchall()
         if rows != [("ok",)]:
-            raise StorageError(f"database {self.path} failed its integrity check: {rows[0][0]}")
+            detail = _first_line(rows[0][0])
+            raise StorageError(f"database {self.path} failed its integrity check ({detail}); {DAMAGED_HINT}")
 
     @property
     def schema_version(self) -> int:
@@ -173,6 +185,10 @@ class Storage:
                     counts[table] = cur.rowcount
             cur = self.db.execute("DELETE FROM question_log WHERE chat_hash = ?", [self.chat_hash(chat_key)])
             counts["question_log"] = cur.rowcount
+        if self.path != ":memory:" and not self.db.conn.in_transaction:  # empty the WAL file too
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:
+                log.warning("after deleting a chat the WAL could not be emptied yet (another reader)")
         return counts
 
     # -- chat state (the mode a chat is in, e.g. answering a checklist step) ----------------
@@ -234,10 +250,13 @@ class Storage:
 
     # -- WhatsApp: redeliveries and the 24-hour window ------------------------------------------
     def first_sight(self, message_id: str, now: float | None = None) -> bool:
-        """Record a WhatsApp message id; True the first time it is seen, False for a redelivery."""
+        """Record a delivery id (WhatsApp message, Telegram update); True the first time, False for a redelivery.
+
+        Only a salted hash of the id is kept: Meta's ids embed the sender's phone number.
+        """
         cur = self.db.execute(
             "INSERT OR IGNORE INTO wa_seen (message_id, seen_at) VALUES (?, ?)",
-            [message_id, time.time() if now is None else now],
+            [self.chat_hash(f"wamid:{message_id}"), time.time() if now is None else now],
         )
         return cur.rowcount == 1
 
@@ -315,12 +334,14 @@ class Storage:
         """Write a proposal's state and answers in one transaction ("set", never "toggle": idempotent)."""
         now = time.time()
         with self.db.atomic():
-            self.db.execute(
+            cur = self.db.execute(
                 "UPDATE proposals SET name = ?, flow = ?, outcome = ?, current = ?, revision = ?, triage = ?, "
                 "updated_at = ? WHERE id = ? AND chat_key = ?",
                 [data["name"], data["flow"], data["outcome"], data["current"], data["revision"],
                  json.dumps(data["triage"], ensure_ascii=False), now, data["id"], chat_key],
             )
+            if cur.rowcount != 1:  # not this chat's proposal: write nothing (the transaction is rolled back)
+                raise StorageError(f"proposal {data['id']} does not belong to the chat saving it")
             for step, (status, value) in answers.items():
                 self.db.execute(
                     "INSERT INTO proposal_answers (proposal_id, chat_key, step, status, value, updated_at) "
@@ -369,3 +390,13 @@ class Storage:
             [limit],
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    # -- usage (admin /statistik) ---------------------------------------------------------------
+    def usage_stats(self) -> dict[str, Any]:
+        """Counts for admins: chats (all, active, per channel), logged questions per outcome, proposals."""
+        chats = self.db.execute("SELECT count(*), coalesce(sum(active), 0) FROM chats").fetchone()
+        channels = dict(self.db.execute("SELECT channel, count(*) FROM chats GROUP BY channel ORDER BY channel"))
+        outcomes = dict(self.db.execute("SELECT outcome, count(*) FROM question_log GROUP BY outcome"))
+        proposals = self.db.execute("SELECT count(*) FROM proposals").fetchone()[0]
+        return {"chats": chats[0], "active": chats[1], "channels": channels, "outcomes": outcomes,
+                "proposals": proposals}  # fmt: skip

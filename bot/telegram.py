@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import re
+import time
 import weakref
 from html import escape
 from pathlib import Path
@@ -55,6 +56,7 @@ WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 SHUTDOWN_GRACE = 8.0  # seconds allowed for a clean stop
+SEEN_KEPT = 7 * 24 * 3600  # seconds: webhook update ids remembered to skip Telegram's redeliveries
 
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,200}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -486,6 +488,8 @@ class TelegramWebhook(WebChannel):
     name = "telegram"
 
     def __init__(self, app: App, token: str, secret: str, base_url: str | None = None, webhook_url: str | None = None):
+        self.app = app
+        self.bot_id = token.split(":", 1)[0]
         self.secret = secret.encode()
         self.webhook_url = webhook_url
         self.base_url = base_url
@@ -500,6 +504,9 @@ class TelegramWebhook(WebChannel):
         if not hmac.compare_digest(given, self.secret):
             log.warning("Telegram webhook call with a wrong or missing secret token: dropped")
             return PlainTextResponse("forbidden", status_code=403)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return PlainTextResponse("unsupported media type", status_code=415)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
@@ -507,16 +514,20 @@ class TelegramWebhook(WebChannel):
                 return PlainTextResponse("too large", status_code=413)
         try:
             update = Update.de_json(json.loads(body), self.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             log.warning("Telegram webhook: body is not an update; dropped")
             return PlainTextResponse("bad update", status_code=400)
-        if update is None:
+        if update is None or (update.message is not None and update.message.chat is None):
             return PlainTextResponse("bad update", status_code=400)
+        if not self.app.storage.first_sight(f"telegram:{self.bot_id}:{update.update_id}"):
+            log.info("Telegram webhook: redelivered update %s skipped", update.update_id)
+            return Response(status_code=200)
         await self.application.update_queue.put(update)
         return Response(status_code=200)
 
     async def startup(self) -> None:
         """Initialise the Application, set the command menu (and the webhook when configured), start."""
+        self.app.storage.prune_seen(time.time() - SEEN_KEPT)
         await start_application(self.application, _where(self.base_url))
         if self.webhook_url:
             await self.application.bot.set_webhook(

@@ -23,6 +23,7 @@ LIST_BUTTON = 20  # the label of the button that opens a list
 PAGE_SIZE = MAX_ROWS - 1  # a page that is not the last one keeps one row for "Lainnya"
 
 MORE_PREFIX = "more:"  # row id of "Lainnya": "more:<menu_id>:<first index of the next page>"
+_MORE_ID = re.compile(r"([A-Za-z0-9_-]{1,16}):([0-9]{1,4})")
 
 Kind = Literal["text", "buttons", "list", "document"]
 
@@ -125,10 +126,10 @@ def parse_more(row_id: str) -> tuple[str, int] | None:
     """(menu_id, start) from a "Lainnya" row id, or None if it is not a well-formed one."""
     if not row_id.startswith(MORE_PREFIX):
         return None
-    menu_id, _, start = row_id[len(MORE_PREFIX) :].partition(":")
-    if not menu_id or not start.isdigit() or len(row_id) > 64:
+    m = _MORE_ID.fullmatch(row_id[len(MORE_PREFIX) :])  # ASCII only: int("²") would raise
+    if m is None:
         return None
-    return menu_id, int(start)
+    return m.group(1), int(m.group(2))
 
 
 def render(out: Outbound) -> list[WaMessage]:

@@ -58,15 +58,21 @@ def parse_update(payload: Any) -> ParsedUpdate | None:
                 result.skipped += 1
                 log.error("whatsapp: a messages change without a value object was ignored")
                 continue
-            result.statuses += len(value.get("statuses") or ())
+            statuses = value.get("statuses")
+            result.statuses += len(statuses) if isinstance(statuses, list) else 0
             _read_messages(value, result)
     return result
 
 
 def _read_messages(value: dict, result: ParsedUpdate) -> None:
-    phone_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
-    contacts = [c for c in value.get("contacts") or () if isinstance(c, dict)]
-    for msg in value.get("messages") or ():
+    metadata, contacts, messages = (value.get(k) for k in ("metadata", "contacts", "messages"))
+    phone_id = str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else ""
+    contacts = [c for c in contacts if isinstance(c, dict)] if isinstance(contacts, list) else []
+    if messages and not isinstance(messages, list):
+        result.skipped += 1
+        log.error("whatsapp: a messages change whose messages are not a list was ignored")
+        messages = []
+    for msg in messages or ():
         try:
             result.messages.append(_incoming(msg, phone_id, contacts))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -97,6 +103,9 @@ def _incoming(msg: Any, phone_id: str, contacts: list[dict]) -> Incoming:
         raise ValueError("message id missing")
     if not (user_id or wa_id):
         raise ValueError("no sender id (neither from/wa_id nor user_id)")
+    for ident in (message_id, user_id, wa_id):  # control characters or lone surrogates: not a real id
+        if ident is not None and not str(ident).isprintable():
+            raise ValueError("an id is not valid text")
     kind = str(msg["type"])
     text, reply_id = "", None
     if kind == "text":

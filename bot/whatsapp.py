@@ -164,7 +164,7 @@ class WhatsAppChannel(WebChannel):
             return _text("Unsupported Media Type", 415)
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             log.warning("whatsapp: signed delivery with malformed JSON (%d bytes) refused", len(body))
             return _text("Bad Request", 400)
         update = parse_update(payload)
@@ -230,9 +230,10 @@ class WhatsAppChannel(WebChannel):
             if more is not None:
                 await self._send_page(chat_key, msg.address, *more)
                 return
+            window_open = self.in_window(chat_key)  # read first: /hapus deletes the chat's window record
             for out in await self.app.handle(self.inbound(msg)):
                 for wm in wa_render.render(out):
-                    await self.send(chat_key, msg.address, wm)
+                    await self.send(chat_key, msg.address, wm, window_open)
 
     def inbound(self, msg: Incoming) -> Inbound:
         """The core's Inbound for a WhatsApp message."""
@@ -254,9 +255,9 @@ class WhatsAppChannel(WebChannel):
         last = self.app.storage.last_inbound(chat_key)
         return last is not None and (time.time() if now is None else now) - last < WINDOW
 
-    async def send(self, chat_key: str, address: str, wm: WaMessage) -> bool:
+    async def send(self, chat_key: str, address: str, wm: WaMessage, window_open: bool | None = None) -> bool:
         """Send one message if the 24-hour window is open; False (and a log line) if refused or failed."""
-        if not self.in_window(chat_key):
+        if not (self.in_window(chat_key) if window_open is None else window_open):
             log.warning("whatsapp: not sending to %s: outside the 24-hour customer-service window", chat_key)
             return False
         try:

@@ -374,7 +374,7 @@ def match_typed(p: Proposal, flows: Flows, text: str) -> tuple[str | None, str |
             values, labels, synonyms = [str(i) for i in range(len(s.options))], list(s.options), {}
     key = " ".join(re.findall(r"\w+", text.casefold()))
     raw = text.strip().rstrip(".)")
-    if raw.isdigit() and len(raw) <= 3:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 3:  # int("²") would raise
         n = int(raw)
         if 1 <= n <= len(values):
             return values[n - 1], None

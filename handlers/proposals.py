@@ -334,7 +334,7 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         key = text.strip().casefold().rstrip("?!. ")
         raw = text.strip().rstrip(".)")
         labels = [c.label for c in engine.prompt(flows, p)[-1].choices]
-        if raw.isdigit() and 1 <= int(raw) <= len(labels):
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(labels):
             key = labels[int(raw) - 1].casefold().rstrip("?!. ")
         if key == t.SKIP.casefold():
             return run(ctx, p, Event("skip", step=p.current))
@@ -348,7 +348,7 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
             return run(ctx, p, Event("answer", step=p.current, value=value, revision=p.revision))
         if problem == "range":
             n = len(engine.prompt(flows, p)[-1].choices)
-            return [Reply(texts.OUT_OF_RANGE.format(n=text.strip(), max=n))]
+            return [Reply(texts.OUT_OF_RANGE.format(n=int(text.strip().rstrip(".)")), max=n))]
         kind = "choice"
     else:
         kind = "text"

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Awaitable, Callable
 
-from handlers import commands, proposals, qa, texts
+from handlers import admin, commands, proposals, qa, texts
 from handlers.context import Context
 from handlers.messages import Reply
 
@@ -34,6 +34,9 @@ COMMANDS: dict[str, CommandHandler] = {
     "hapus": proposals.hapus,
     "dokumen": proposals.dokumen,
     "ringkasan": proposals.ringkasan,
+    # Admin only (config [admin] chats); others get the ordinary unknown-command reply.
+    "statistik": admin.admin_only("statistik", admin.stats),
+    "muatulang": admin.admin_only("muatulang", admin.reload_knowledge),
 }
 
 # Button payloads by prefix ("<prefix>:<rest>"). Payloads never reach users; buttons carry short ids.
@@ -55,6 +58,9 @@ _CONTROL = dict.fromkeys(
     c for c in range(0x110000) if c < 0x20 and chr(c) not in "\n\t" or 0x7F <= c < 0xA0
 )
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+# A button token as App.handle issues it: "<menu id>.<index>" (ASCII only; anything else is forged).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,16}\.[0-9]{1,3}")
+_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 def clean(text: str) -> str:
@@ -74,9 +80,9 @@ async def dispatch_payload(ctx: Context, payload: str) -> list[Reply]:
 
 
 def _resolve_button(ctx: Context, token: str) -> str | None:
-    menu_id, _, index = token.partition(".")
-    if not menu_id or not index.isdigit() or len(token) > 64:
+    if not _TOKEN.fullmatch(token):
         return None
+    menu_id, _, index = token.partition(".")
     menu = ctx.storage.get_menu(ctx.chat_key, menu_id)
     if menu is None:
         return None
@@ -98,7 +104,7 @@ def typed_choice(ctx: Context, text: str) -> tuple[str | None, Reply | None]:
         return None, None
     _, menu = latest
     t = text.strip().rstrip(".)")
-    if t.isdigit() and len(t) <= 3:
+    if _NUMBER.fullmatch(t):
         n = int(t)
         if 1 <= n <= len(menu):
             return menu[n - 1][1], None

@@ -88,6 +88,21 @@ COMMAND_MENU = (
     ("hapus", "Hapus semua data percakapan ini"),
 )
 
+# Admin commands (/statistik, /muatulang): only chats listed in config [admin] chats see these.
+STATS_HEADING = "Statistik Pandu"
+STATS = (
+    "Percakapan: {chats} (aktif {active})\n{channels}\nUsulan kerja sama: {proposals}\n\n"
+    "Pertanyaan tercatat: {questions}\n"
+    "• dijawab: {answer}\n• ditawari topik: {suggest}\n• di luar cakupan: {none}"
+)
+STATS_UNANSWERED = "Pertanyaan belum terjawab terbanyak:"
+STATS_NO_UNANSWERED = "Belum ada pertanyaan yang tidak terjawab."
+RELOAD_OK = "Basis pengetahuan dimuat ulang: versi {version} ({date}), {entries} topik."
+RELOAD_REFUSED = (
+    "Basis pengetahuan baru DITOLAK karena tidak lolos pemeriksaan (kb check): {count} masalah. "
+    "Yang lama (versi {version}) tetap dipakai.\n\n{problems}"
+)
+
 # WhatsApp: list messages and paging of long menus (the list button and row titles have short limits).
 WA_LIST_BUTTON = "Lihat pilihan"
 WA_MORE = "Lainnya"

@@ -448,7 +448,8 @@ async def test_webhook_route_checks_the_secret(app, fake, monkeypatch):
             assert r.status_code == 403
             r = await client.post("/webhook/telegram", json=dropped)
             assert r.status_code == 403
-            r = await client.post("/webhook/telegram", content=b"{not json", headers={SECRET_HEADER: SECRET})
+            r = await client.post("/webhook/telegram", content=b"{not json",
+                                  headers={SECRET_HEADER: SECRET, "content-type": "application/json"})
             assert r.status_code == 400
             r = await client.post("/webhook/telegram", json={"nonsense": 1}, headers={SECRET_HEADER: SECRET})
             assert r.status_code == 400

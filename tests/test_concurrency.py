@@ -1,0 +1,161 @@
+"""Concurrency: simultaneous updates of one chat apply in a sequential order; chats never mix."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import pytest
+
+from bot.app import build_app
+from handlers import router, texts
+from handlers.context import Context
+from handlers.messages import Inbound, Reply
+from tests.conftest import FakeChat
+from tests.reliability import CHECKLIST_TO_CONFIRM_STEP, assert_no_errors, integrity, proposal_state
+
+
+async def _counting_mode(ctx: Context, text: str) -> list[Reply] | None:
+    """A read-modify-write handler that yields to the event loop in between, as a real one may."""
+    if not text.startswith("+"):
+        return None
+    _, data = ctx.storage.get_state(ctx.chat_key)
+    await asyncio.sleep(0)
+    seen = [*data.get("seen", []), text]
+    ctx.storage.set_state(ctx.chat_key, "count", {"seen": seen, "owner": ctx.chat_key})
+    return [Reply(f"ok {len(seen)}")]
+
+
+async def same_as_sequential(run, app, config, knowledge):
+    """run(app, parallel=True) on `app` and run(other, parallel=False) on a fresh app give the same result."""
+    parallel = await run(app, True)
+    other_cfg = replace(config, storage=replace(config.storage, path=config.db_path + ".seq"))
+    seq_app = build_app(other_cfg, knowledge)
+    try:
+        sequential = await run(seq_app, False)
+    finally:
+        seq_app.close()
+    assert parallel == sequential
+    return parallel
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    monkeypatch.setitem(router.MODES, "count", _counting_mode)
+
+
+async def test_twenty_simultaneous_updates_apply_in_order_none_lost_none_twice(app, counting, caplog):
+    caplog.set_level(logging.INFO)
+    app.storage.set_state("test:u1", "count", {})
+    msgs = [Inbound("test", "u1", f"+{i}") for i in range(20)]
+    results = await asyncio.gather(*(app.handle(m) for m in msgs))
+    assert [r[0].text for r in results] == [f"ok {i}" for i in range(1, 21)]
+    _, data = app.storage.get_state("test:u1")
+    assert data["seen"] == [f"+{i}" for i in range(20)]
+    assert_no_errors(caplog)
+
+
+async def test_double_taps_and_a_racing_command_equal_a_sequential_run(app, knowledge, config, counting, caplog):
+    """Ten taps of one button, answers and /mulai all at once: the same as one after another."""
+
+    async def run(a, parallel: bool) -> tuple[list[str], dict, int]:
+        chat = FakeChat(a, "u1")
+        a.storage.set_state("test:u1", "count", {})
+        await chat.send("/mulai")
+        help_token = chat.last[0].choice_tokens[2]
+        msgs = []
+        for i in range(20):
+            if i % 2 == 0:
+                msgs.append(Inbound("test", "u1", "", choice=help_token, kind="choice"))  # double taps
+            elif i % 5 == 0:
+                msgs.append(Inbound("test", "u1", "/tentang"))
+            else:
+                msgs.append(Inbound("test", "u1", f"+{i}"))
+        if parallel:
+            results = await asyncio.gather(*(a.handle(m) for m in msgs))
+        else:
+            results = [await a.handle(m) for m in msgs]
+        replies = [o.text for r in results for o in r]
+        return replies, a.storage.get_state("test:u1")[1], a.storage.db["menus"].count
+
+    parallel = await same_as_sequential(run, app, config, knowledge)
+    replies, state, _ = parallel
+    assert replies.count(texts.HELP) == 10  # every tap answered, none dropped, none doubled
+    assert state["seen"] == [f"+{i}" for i in range(20) if i % 2 and i % 5]
+    assert_no_errors(caplog)
+
+
+async def test_two_hundred_chats_in_parallel_see_only_their_own_data(app, counting, caplog):
+    n = 200
+    chats = [FakeChat(app, f"c{i}", "whatsapp" if i % 2 else "telegram") for i in range(n)]
+    for c in chats:
+        app.storage.set_state(f"{c.channel}:{c.chat_id}", "count", {})
+
+    async def session(c: FakeChat) -> tuple[list[str], str]:
+        key = f"{c.channel}:{c.chat_id}"
+        await c.send(f"+{key}-a")
+        await c.send("apa itu bkad")
+        await c.send(f"+{key}-b")
+        assert app.storage.get_state(key)[1] == {"seen": [f"+{key}-a", f"+{key}-b"], "owner": key}
+        await c.send(f"/usulan Usulan {key}")  # a proposal of its own, named after the chat
+        for typed in ("1", "1", "2"):  # antar-Desa, one kecamatan, no BUM Desa
+            await c.send(typed)
+        await c.send(f"Desa {key}")  # the first party (a free-text step)
+        await c.send("/status")
+        heading = c.last[0].reply.heading
+        await c.send("/mulai")
+        return list(c.last[0].choice_tokens), heading
+
+    results = await asyncio.gather(*(session(c) for c in chats))
+    for c, (_, heading) in zip(chats, results):
+        key = f"{c.channel}:{c.chat_id}"
+        assert f"Usulan {key}" in heading and heading.count("Usulan") == 1
+        [proposal] = app.storage.proposals(key)
+        assert proposal["name"] == f"Usulan {key}"
+        _, answers = proposal_state(app.storage, key)
+        assert [v for _, v in answers.values() if v.startswith("Desa")] == [f"Desa {key}"]
+        assert [o.text for o in c.replies[:1]] == ["ok 1"]
+    tokens = [r[0] for r in results]
+    # every chat taps its neighbour's buttons at the same time: all expired, nothing changes
+    taps = [chats[i].tap_token(tokens[(i + 1) % n][0]) for i in range(n)]
+    results = await asyncio.gather(*taps)
+    assert {o.text for r in results for o in r} == {texts.EXPIRED}
+    # and its own buttons still work
+    results = await asyncio.gather(*(chats[i].tap_token(tokens[i][2]) for i in range(n)))
+    assert {o.text for r in results for o in r} == {texts.HELP}
+    assert app.storage.db["question_log"].count == n
+    assert app.storage.db["proposals"].count == n
+    assert integrity(app.storage) == "ok"
+    assert_no_errors(caplog)
+
+
+async def test_step_answers_double_taps_and_status_race_like_a_sequential_run(app, knowledge, config, caplog):
+    """Twenty updates at once mid-checklist: taps of one step button, typed answers and /status."""
+
+    async def run(a, parallel: bool):
+        chat = FakeChat(a, "u1")
+        for text in CHECKLIST_TO_CONFIRM_STEP:
+            await chat.send(text)
+        sudah = chat.last[-1].choice_tokens[0]  # "Sudah" of the first Persiapan step
+        msgs = []
+        for i in range(20):
+            if i % 2 == 0:
+                msgs.append(Inbound("test", "u1", "", choice=sudah, kind="choice"))  # ten taps of one button
+            elif i % 4 == 1:
+                msgs.append(Inbound("test", "u1", "/status"))
+            else:
+                msgs.append(Inbound("test", "u1", "belum"))  # typed answers to whatever step waits
+        if parallel:
+            results = await asyncio.gather(*(a.handle(m) for m in msgs))
+        else:
+            results = [await a.handle(m) for m in msgs]
+        replies = [(o.reply.heading, o.text) for r in results for o in r]
+        return replies, proposal_state(a.storage, "test:u1")
+
+    parallel = await same_as_sequential(run, app, config, knowledge)
+    _, (step, answers) = parallel
+    statuses = [a[0] for a in answers.values()]
+    assert statuses.count("sudah") == 1  # ten taps, one answer
+    assert statuses.count("belum") == 5  # every typed answer applied once, none lost
+    assert_no_errors(caplog)
