@@ -176,11 +176,14 @@ def cmd_db(args: argparse.Namespace) -> int:
     from bot.storage import Storage
 
     cfg = _config(args)
-    storage = Storage(cfg.db_path, cfg.storage.busy_timeout_ms)
+    if cfg.db_path == ":memory:" or not Path(cfg.db_path).is_file():
+        print(f"error: no database at {cfg.db_path}: nothing to back up", file=sys.stderr)
+        return 2
     target = Path(args.path)
     if target.exists():
         print(f"error: {target} already exists", file=sys.stderr)
         return 2
+    storage = Storage(cfg.db_path, cfg.storage.busy_timeout_ms)
     target.parent.mkdir(parents=True, exist_ok=True)
     dest = sqlite3.connect(str(target))
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from handlers import checklist_texts as t
+from handlers.choosing import label_index, label_key, typed_number
 from handlers.messages import Choice, Reply
 from knowledge.flows import Flow, Flows, Question, Step
 
@@ -372,18 +373,15 @@ def match_typed(p: Proposal, flows: Flows, text: str) -> tuple[str | None, str |
             values, labels, synonyms = list(CONFIRM_VALUES), [t.SUDAH, t.BELUM, t.NA], t.CONFIRM_WORDS
         else:
             values, labels, synonyms = [str(i) for i in range(len(s.options))], list(s.options), {}
-    key = " ".join(re.findall(r"\w+", text.casefold()))
-    raw = text.strip().rstrip(".)")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 3:  # int("²") would raise
-        n = int(raw)
+    n = typed_number(text)
+    if n is not None:
         if 1 <= n <= len(values):
             return values[n - 1], None
         if n == len(values) + 1:
             return "why", None  # the "Kenapa?" button is numbered last
         return None, "range"
-    for v, label in zip(values, labels):
-        if key == " ".join(re.findall(r"\w+", label.casefold())):
-            return v, None
-    if key == "kenapa":
-        return "why", None
+    i = label_index(labels + [t.WHY], text)
+    if i is not None:
+        return (values[i] if i < len(values) else "why"), None
+    key = label_key(text)
     return synonyms.get(key), None

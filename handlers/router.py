@@ -7,6 +7,7 @@ import unicodedata
 from typing import Awaitable, Callable
 
 from handlers import admin, commands, proposals, qa, texts
+from handlers.choosing import label_index, typed_number
 from handlers.context import Context
 from handlers.messages import Reply
 
@@ -60,7 +61,6 @@ _CONTROL = dict.fromkeys(
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 # A button token as App.handle issues it: "<menu id>.<index>" (ASCII only; anything else is forged).
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,16}\.[0-9]{1,3}")
-_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 def clean(text: str) -> str:
@@ -90,12 +90,8 @@ def _resolve_button(ctx: Context, token: str) -> str | None:
     return menu[i][1] if 0 <= i < len(menu) else None
 
 
-def _label_key(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
-
-
 def typed_choice(ctx: Context, text: str) -> tuple[str | None, Reply | None]:
-    """Match typed text against the chat's latest menu: its number or its label.
+    """Match typed text against the chat's latest menu: its number or its (possibly shortened) label.
 
     Returns (payload, None) on a match, (None, reply) for a number out of range, (None, None) otherwise.
     """
@@ -103,18 +99,13 @@ def typed_choice(ctx: Context, text: str) -> tuple[str | None, Reply | None]:
     if latest is None:
         return None, None
     _, menu = latest
-    t = text.strip().rstrip(".)")
-    if _NUMBER.fullmatch(t):
-        n = int(t)
+    n = typed_number(text)
+    if n is not None:
         if 1 <= n <= len(menu):
             return menu[n - 1][1], None
         return None, Reply(texts.OUT_OF_RANGE.format(n=n, max=len(menu)))
-    key = _label_key(text)
-    if key:
-        for label, payload in menu:
-            if _label_key(label) == key:
-                return payload, None
-    return None, None
+    i = label_index([label for label, _ in menu], text)
+    return (menu[i][1], None) if i is not None else (None, None)
 
 
 async def route(ctx: Context) -> list[Reply]:

@@ -83,3 +83,11 @@ def test_ask_plain_prints_one_line_per_question():
     assert len(lines) == 2
     assert lines[0].startswith("answer: ") and "PP 43/2014 Pasal 144" in lines[0]
     assert lines[1].startswith("none: ")
+
+
+def test_db_backup_refuses_a_missing_database(tmp_path):
+    missing = tmp_path / "salah-ketik" / "pandu.db"
+    p = run("db", "backup", str(tmp_path / "b.db"), "--db", str(missing))
+    assert p.returncode == 2
+    assert "nothing to back up" in p.stderr
+    assert not missing.exists() and not (tmp_path / "b.db").exists()
