@@ -138,21 +138,26 @@ def looks_like_question(text: str) -> bool:
     return first in QUESTION_WORDS or s.startswith("di mana ")
 
 
-def is_question(kind: str, text: str, kb_answers: bool) -> bool:
-    """Tell a typed question from an answer to the pending step.
+def classify_typed(kind: str, text: str, outcome: str) -> str:
+    """Tell what typed text is while a step waits: "smalltalk", "question", "answer" or "unclear".
 
-    - confirm and choice steps: the caller first matches the step's own choices (number, label, a few
-      synonyms such as "udah"/"blm"); anything else typed there is a question.
+    `outcome` is the knowledge base's verdict on the text ("answer" | "suggest" | "none" | "smalltalk").
+    - a greeting or thanks alone ("halo", "terima kasih", "ok pak") is never an answer: "smalltalk".
+    - confirm, choice and triage steps: the caller first matches the step's own choices (number, label, a few
+      synonyms such as "udah"/"blm"); what remains is a question if the knowledge base answers it or has topics
+      to suggest, else "unclear" (e.g. "Cianjur": the user is asked to pick one of the choices).
     - text steps (and the proposal name): a question only if it ends with "?" (or starts "tanya:"), or it
       starts with a question word AND the knowledge base has an answer for it ("answer" outcome).
       "Bagaimana kalau dibagi dua" without an answer in the KB stays an answer.
     """
+    if outcome == "smalltalk":
+        return "smalltalk"
     if kind in ("confirm", "choice", "triage"):
-        return True
+        return "question" if outcome in ("answer", "suggest") else "unclear"
     s = text.strip().casefold()
     if s.endswith("?") or s.startswith("tanya:"):
-        return True
-    return looks_like_question(text) and kb_answers
+        return "question"
+    return "question" if looks_like_question(text) and outcome == "answer" else "answer"
 
 
 # -- validation -------------------------------------------------------------------------------------------

@@ -82,10 +82,15 @@ NO_LETTERS = "Jawaban perlu berisi kata, bukan hanya angka atau tanda baca. Moho
 TOO_LONG_FIELD = "Jawaban terlalu panjang ({n} karakter; paling banyak {max}). Mohon diringkas."
 NAME_TOO_LONG = "Nama terlalu panjang ({n} karakter; paling banyak {max}). Mohon diringkas."
 DURATION_NUMBER = (
-    "Mohon tulis jangka waktu dengan satuannya, misalnya \"{n} tahun\" atau \"{n} bulan\", atau dari kapan sampai kapan."
+    "Mohon tulis jangka waktu dengan satuannya, misalnya \"{n} tahun\" atau \"{n} bulan\", atau dari kapan sampai "
+    "kapan. Ketik \"lewati\" untuk melewati langkah ini."
 )
 DURATION_UNCLEAR = (
     "Jangka waktu belum jelas. Mohon tulis dengan satuan (hari, bulan, tahun) atau dari kapan sampai kapan, "
     "misalnya \"sejak ditandatangani sampai Desember\"."
 )
-QUESTION_THEN_STEP = "Pertanyaan Bapak/Ibu sudah dijawab di atas. Kembali ke langkah usulan:"
+QUESTION_THEN_STEP = "Pertanyaan Bapak/Ibu sudah dijawab di atas."
+# A greeting or thanks typed while a step waits: a short reply, then the step again (nothing is saved).
+SMALLTALK = {"greeting": "Halo, Bapak/Ibu.", "thanks": "Sama-sama, Bapak/Ibu."}
+CONTINUE_STEP = "Kita lanjutkan usulan \"{name}\":"
+CHOOSE_ONE = "Mohon pilih salah satu pilihan (1–{n})."

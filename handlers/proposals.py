@@ -330,11 +330,12 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
             return [reply]
     if step is not None and step.kind == "text":
         # The step's own buttons answer to their number or label too (a client without buttons is never
-        # stuck); a bare "1"/"2" is never a usable field value anyway.
+        # stuck); a bare "1"/"2" is never a usable field value anyway, except at a duration step, where it
+        # is a value without its unit (the validation asks for one, and names "lewati").
         key = text.strip().casefold().rstrip("?!. ")
         raw = text.strip().rstrip(".)")
         labels = [c.label for c in engine.prompt(flows, p)[-1].choices]
-        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(labels):
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(labels) and step.validate != "duration":
             key = labels[int(raw) - 1].casefold().rstrip("?!. ")
         if key == t.SKIP.casefold():
             return run(ctx, p, Event("skip", step=p.current))
@@ -352,10 +353,29 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         kind = "choice"
     else:
         kind = "text"
-    kb_answers = engine.looks_like_question(text) and ctx.knowledge.retriever.search(text).outcome == "answer"
-    if engine.is_question(kind, text, kb_answers):
-        answer = await qa.answer_question(ctx, text)
-        again = engine.prompt(flows, p)
-        again[0] = replace(again[0], text=t.QUESTION_THEN_STEP + "\n\n" + again[0].text)
-        return answer + again
-    return run(ctx, p, Event("text", value=text))
+    talk = ctx.knowledge.retriever.norm.smalltalk(text)
+    if talk:
+        outcome = "smalltalk"
+    elif kind == "choice" or engine.looks_like_question(text):
+        outcome = ctx.knowledge.retriever.search(text).outcome
+    else:
+        outcome = "none"
+    verdict = engine.classify_typed(kind, text, outcome)
+    if verdict == "answer":
+        return run(ctx, p, Event("text", value=text))
+    answer: list[Reply] = []
+    if verdict == "smalltalk":
+        lead = t.SMALLTALK.get(talk or "", t.SMALLTALK["greeting"])
+    elif verdict == "unclear":
+        lead = t.CHOOSE_ONE.format(n=len(engine.prompt(flows, p)[-1].choices))
+    else:
+        answer, lead = await qa.answer_question(ctx, text), t.QUESTION_THEN_STEP
+    return answer + _ask_again(ctx, p, lead)
+
+
+def _ask_again(ctx: Context, p: Proposal, lead: str) -> list[Reply]:
+    """The pending step asked again, after a short lead line; nothing is saved."""
+    again = engine.prompt(_flows(ctx), p)
+    back = t.CONTINUE_STEP.format(name=p.name) if p.name else ""
+    again[0] = replace(again[0], text="\n\n".join(x for x in (f"{lead} {back}".strip(), again[0].text)))
+    return again

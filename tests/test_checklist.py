@@ -3,7 +3,7 @@ mid-flow, stale and double taps, validation, /hapus. Real SQLite file, real know
 
 from handlers import checklist_texts as t
 from handlers import texts
-from handlers.checklist import is_question, looks_like_question, validate
+from handlers.checklist import classify_typed, looks_like_question, validate
 from tests.conftest import FakeChat
 
 
@@ -200,13 +200,18 @@ async def test_question_on_a_text_step_versus_an_answer(chat, app):
 
 
 def test_question_rule():
-    # confirm/choice steps: anything typed that is not a choice is a question (the caller matched choices first)
-    assert is_question("confirm", "bpd itu apa", kb_answers=False)
+    # greetings and thanks alone are never answers, on any step
+    assert classify_typed("text", "terima kasih", "smalltalk") == "smalltalk"
+    assert classify_typed("confirm", "halo", "smalltalk") == "smalltalk"
+    # confirm/choice steps (the caller matched the choices first): a question if the KB answers or suggests
+    assert classify_typed("confirm", "bpd itu apa", "answer") == "question"
+    assert classify_typed("choice", "jalan desa rusak", "suggest") == "question"
+    assert classify_typed("choice", "Cianjur", "none") == "unclear"
     # text steps: "?" at the end, or a question word AND an answer in the knowledge base
-    assert is_question("text", "dana desa boleh?", kb_answers=False)
-    assert is_question("text", "siapa anggota bkad", kb_answers=True)
-    assert not is_question("text", "bagaimana kalau dibagi rata antar desa", kb_answers=False)
-    assert not is_question("text", "Dana Desa masing-masing desa", kb_answers=True)
+    assert classify_typed("text", "dana desa boleh?", "none") == "question"
+    assert classify_typed("text", "siapa anggota bkad", "answer") == "question"
+    assert classify_typed("text", "bagaimana kalau dibagi rata antar desa", "none") == "answer"
+    assert classify_typed("text", "Dana Desa masing-masing desa", "answer") == "answer"
     assert looks_like_question("Apakah perlu musdes") and not looks_like_question("Apabila perlu, musdes")
 
 

@@ -22,9 +22,14 @@ def test_restart_resumes_same_step_with_same_answers(tmp_path):
     db, out = tmp_path / "pandu.db", tmp_path / "out"
     first = console(db, out, ["/usulan", "Jalan tani", "1", "1", "2", "Sukamaju", "Cibeber", "Cianjur", "Sukajaya",
                               "1", "Sudah"])
-    assert "Persiapan 3/7" in first.split("\n\n")[-2] or first.rstrip().endswith("4. Kenapa?")
-    second = console(db, out, ["/usulan", "/ringkasan"])
-    assert "Persiapan 3/7" in second and "BPD sudah menyelenggarakan Musyawarah Desa" in second
+    last = first.rsplit("\n== ", 1)[-1]  # the last reply: the pending step
+    assert last.startswith("Persiapan 3/7 ==") and "BPD sudah menyelenggarakan Musyawarah Desa" in last
+    assert last.rstrip().endswith("1. Sudah\n2. Belum\n3. Tidak berlaku\n4. Kenapa?")
+    # days later, a new process: a greeting is answered and the same step asked again; nothing is saved
+    second = console(db, out, ["Selamat pagi", "/usulan", "/ringkasan"])
+    greeted = second.split("\n== ")[0].removeprefix("== ")
+    assert greeted.startswith("Persiapan 3/7 ==") and "Halo, Bapak/Ibu. Kita lanjutkan usulan \"Jalan tani\":" in greeted
+    assert "Tersimpan" not in second and "BPD sudah menyelenggarakan Musyawarah Desa" in greeted
     assert "Desa: Sukamaju" in second and "Desa mitra: Sukajaya" in second and "Persiapan 2/7" in second
 
 
