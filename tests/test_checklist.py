@@ -68,20 +68,31 @@ async def test_triage_antar_kecamatan_with_bum_desa_uses_musyawarah_desa(chat, a
     assert "Musyawarah Desa" in chat.text and "Pemerintah Desa" in chat.text
     assert "Permendagri 96/2017 Pasal 4 ayat (2)" in chat.text
     await chat.send("/status")
-    assert "Kesepakatan Musyawarah Desa" in chat.text or "Penyusunan rancangan 0/5" in chat.text
+    assert "Penyusunan rancangan 0/6" in chat.text  # both forums: Musyawarah antar-Desa and Musyawarah Desa
     assert "Pembentukan BKAD" not in chat.text  # the BKAD steps do not apply (Pasal 4 ayat (1))
 
 
 async def test_triage_another_kabupaten_stops_with_antar_daerah_rule(chat, app):
     await start(chat)
     await chat.tap("Dengan Desa lain")
-    await chat.tap("Kabupaten/kota lain")
+    await chat.tap("Kabupaten/kota lain, satu provinsi")
     assert "kerja sama antar-Daerah" in chat.text
     assert "Permendagri 96/2017 Pasal 3 ayat (2)" in chat.text
     assert "berhenti" in chat.text
     assert app.storage.get_state("test:u1")[0] == ""
     await chat.send("apa itu bkad")  # no longer in the flow: an ordinary question
     assert "Para pihak" not in chat.text and "BKAD" in chat.text
+
+
+async def test_triage_another_province_stops_honestly(chat, app):
+    await start(chat)
+    await chat.tap("Dengan Desa lain")
+    await chat.tap("Provinsi lain")
+    assert "tidak diatur dalam teks peraturan yang tersedia" in chat.text and "Camat atau Dinas PMD" in chat.text
+    assert "antar-Daerah" not in chat.text and "berhenti" in chat.text
+    assert app.storage.get_state("test:u1")[0] == ""
+    p = app.storage.db.execute("SELECT outcome, current FROM proposals").fetchone()
+    assert tuple(p) == ("lintas-provinsi", "_stop")
 
 
 async def test_triage_pihak_ketiga_prakarsa_desa(chat, app):

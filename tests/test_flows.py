@@ -73,3 +73,26 @@ def test_kb_check_command_checks_flows(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "bot", "kb", "check", "--config", str(cfg)],
                          cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "kind must be one of" in bad.stdout
+
+
+def test_triage_labels_stay_distinct_when_whatsapp_shortens_them():
+    flows = load_flows(KB)
+    for q in flows.questions.values():
+        heads = [o.label[:20].casefold() for o in q.options]
+        assert len(set(heads)) == len(heads), q.id
+
+
+def test_bum_desa_path_keeps_the_musyawarah_antar_desa_and_cites_no_bkad():
+    flow = load_flows(KB).flows["antar-desa"]
+    ids = [s.id for s in flow.steps_for({"bum-desa": "ya"})]
+    assert "kesepakatan-mad" in ids and "kesepakatan-musdes" in ids and "bkad" not in ids
+    for s in flow.steps_for({"bum-desa": "ya"}):
+        assert "BKAD" not in s.prompt and not any(c.startswith("PP 43/2014 Pasal 144") for c in s.citations), s.id
+    bkad_path = {s.id: s for s in flow.steps_for({"bum-desa": "tidak"})}
+    assert "PP 43/2014 Pasal 144 ayat (3)" in bkad_path["pelaksana-bkad"].citations
+
+
+def test_signing_step_names_no_signer_its_source_does_not_name():
+    step = load_flows(KB).flows["pihak-ketiga-prakarsa-desa"].step("tanda-tangan")
+    assert step.citations == ("Permendagri 96/2017 Pasal 14 ayat (1) huruf d",)
+    assert "oleh" not in step.prompt and "Kepala Desa" not in step.prompt
