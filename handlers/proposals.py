@@ -78,12 +78,15 @@ def _start_new(ctx: Context, name: str = "") -> list[Reply]:
 
 
 def _where(ctx: Context, p: Proposal) -> str:
+    """Where a proposal stands, for /usulan's menu: triage, stopped, all steps visited, or "3/20 langkah"."""
     if p.current == engine.NAME or p.current.startswith(engine.TRIAGE):
         return t.TRIAGE_HEADING.lower()
-    if p.current in (engine.DONE, engine.STOPPED):
-        return "selesai"
-    done = sum(d for _, d, _, _ in engine.progress(_flows(ctx), p))
-    total = sum(n for _, _, n, _ in engine.progress(_flows(ctx), p))
+    if p.current == engine.STOPPED:
+        return t.WHERE_STOPPED
+    stages = engine.progress(_flows(ctx), p)
+    done, total = sum(d for _, d, _, _ in stages), sum(n for _, _, n, _ in stages)
+    if p.current == engine.DONE:
+        return t.WHERE_DONE.format(n=total - done) if done < total else t.WHERE_COMPLETE
     return f"{done}/{total} langkah"
 
 
@@ -98,8 +101,11 @@ async def usulan(ctx: Context, arg: str = "") -> list[Reply]:
     others = [r for r in ctx.storage.proposals(ctx.chat_key) if r["id"] != p.id and r["name"]]
     choices = [Choice(t.RESUME.format(name=_short(p.name or "?")), f"usl:o:{p.id}"), Choice(t.NEW, "usl:n")]
     choices += [Choice(t.OPEN.format(name=_short(r["name"])), f"usl:o:{r['id']}") for r in others[:OTHERS_SHOWN]]
+    if p.current == engine.STOPPED:  # nothing to continue: offer a new proposal first
+        choices.pop(0)
     if p.current in (engine.DONE, engine.STOPPED) or others:
-        text = t.RESUME_MENU.format(name=p.name or "?", where=_where(ctx, p))
+        menu = t.RESUME_MENU_STOPPED if p.current == engine.STOPPED else t.RESUME_MENU
+        text = menu.format(name=p.name or "?", where=_where(ctx, p))
         return [Reply(text, choices=tuple(choices))]
     _set_mode(ctx, p)
     return [Reply(t.ASK_AGAIN.format(name=p.name or "?") + " " + "(/usulan baru untuk usulan lain)")] + run(
@@ -124,10 +130,17 @@ async def status(ctx: Context, arg: str = "") -> list[Reply]:
 def _status_reply(ctx: Context, p: Proposal) -> Reply:
     flows = _flows(ctx)
     flow = engine.flow_of(flows, p)
+    if p.current == engine.STOPPED:
+        outcome = flows.outcomes.get(p.outcome)
+        reason = outcome.text + f"\n\n{t.CITATION}: " + "; ".join(outcome.citations) if outcome else ""
+        return Reply(t.STATUS_STOPPED.format(reason=reason).strip(), heading=t.STATUS_HEADING.format(name=p.name),
+                     choices=(Choice(t.NEW, "usl:n"),))
     choices = [Choice(t.CONTINUE_BUTTON, f"usl:o:{p.id}")]
     if flow is None:
         return Reply(t.STATUS_TRIAGE, heading=t.STATUS_HEADING.format(name=p.name or "?"), choices=tuple(choices))
     lines = [t.STATUS_TYPE.format(title=flow.title, instrument=flow.instrument)]
+    if p.current == engine.DONE:
+        lines.append(_where(ctx, p).capitalize() + ".")
     for title, done, total, missing in engine.progress(flows, p):
         lines.append(t.STATUS_LINE.format(stage=title, done=done, total=total))
         if missing:

@@ -82,6 +82,14 @@ async def test_triage_another_kabupaten_stops_with_antar_daerah_rule(chat, app):
     assert app.storage.get_state("test:u1")[0] == ""
     await chat.send("apa itu bkad")  # no longer in the flow: an ordinary question
     assert "Para pihak" not in chat.text and "BKAD" in chat.text
+    await chat.send("/status")  # says why it stopped, and offers a new proposal, not "continue"
+    assert "berhenti saat penentuan jenis" in chat.text and "kerja sama antar-Daerah" in chat.text
+    assert t.STATUS_TRIAGE not in chat.text and chat.labels == [t.NEW]
+    await chat.send("/usulan")
+    assert t.WHERE_STOPPED in chat.text and "selesai" not in chat.text
+    assert chat.labels == [t.NEW]
+    await chat.tap(t.NEW)
+    assert t.NAME_HEADING in chat.text
 
 
 async def test_triage_another_province_stops_honestly(chat, app):
@@ -172,7 +180,7 @@ async def test_several_named_proposals_one_active(chat, app):
     assert app.storage.db.execute("SELECT count(*) FROM proposals WHERE active = 1").fetchone()[0] == 1
 
 
-async def test_whole_flow_reaches_the_end_and_offers_documents(chat):
+async def test_whole_flow_reaches_the_end_and_offers_documents(chat, app):
     await antar_desa(chat)
     await parties(chat)
     for _ in range(60):
@@ -186,6 +194,13 @@ async def test_whole_flow_reaches_the_end_and_offers_documents(chat):
     await chat.tap(t.DOCS_BUTTON)
     docs = [o.reply.document for o in chat.last if o.reply.document]
     assert len(docs) == 3
+    # every step visited but the skipped text steps are missing: never called "selesai"
+    missing = sum(1 for status, _ in answers(app).values() if status == "skipped")
+    assert missing > 0
+    await chat.send("/usulan")
+    assert t.WHERE_DONE.format(n=missing) in chat.text and "(selesai" not in chat.text
+    await chat.send("/status")
+    assert t.WHERE_DONE.format(n=missing).capitalize() in chat.text
 
 
 # -- questions mid-flow -------------------------------------------------------------------------------------
