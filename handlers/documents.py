@@ -85,7 +85,6 @@ def _party_lines(flow: Flow, values: dict[str, str], p: Proposal) -> list[tuple[
 def summary_docx(flows: Flows, p: Proposal) -> Document:
     """Document 1: the checklist with every step's status and citation."""
     flow = engine.flow_of(flows, p)
-    values = engine.fields(flows, p)
     doc = new_docx()
     doc.add_heading("Ringkasan Usulan Kerja Sama", level=0)
     _labeled(doc, "Nama usulan", p.name)
@@ -95,9 +94,7 @@ def summary_docx(flows: Flows, p: Proposal) -> Document:
     if outcome:
         doc.add_paragraph(outcome.text)
         _note(doc, "Dasar: " + "; ".join(outcome.citations))
-    doc.add_heading("Para pihak", level=1)
-    for label, value in _party_lines(flow, values, p):
-        _labeled(doc, label, value)
+    # The parties are the first stage's table below (one "Para pihak" heading, not two).
     steps = engine.active_steps(flows, p)
     for (title, done, total, _), stage in zip(engine.progress(flows, p), flow.stages):
         doc.add_heading(f"{title} ({done}/{total})", level=1)
@@ -110,7 +107,10 @@ def summary_docx(flows: Flows, p: Proposal) -> Document:
             a = p.answers.get(s.id)
             row = table.add_row().cells
             row[0].text = engine.step_title(s)
-            if engine.is_missing(s, a):
+            if a is not None and a.status == "belum":  # answered "Belum": a status of its own, not a gap
+                row[1].text = ""
+                _add(row[1].paragraphs[0], engine.answer_label(a), bold=True)
+            elif engine.is_missing(s, a):
                 row[1].text = ""
                 _add(row[1].paragraphs[0], "", engine.answer_label(a).lower())
             else:

@@ -1,6 +1,7 @@
 """The generated .docx files open with python-docx, have the expected headings, and contain the answers."""
 
 import io
+import re
 
 import docx
 
@@ -16,6 +17,12 @@ ANSWERS = {
     "pendanaan": "Dana Desa masing-masing",
     "perubahan": "Disepakati dalam Musyawarah antar-Desa",
 }
+
+
+def _unique(headings: list[str]) -> bool:
+    """No section heading twice, counting "Para pihak" and "Para pihak (4/4)" as the same."""
+    names = [re.sub(r" \(\d+/\d+\)$", "", h) for h in headings]
+    return len(names) == len(set(names))
 
 
 def _open(document) -> tuple[list[str], str]:
@@ -65,7 +72,8 @@ async def test_antar_desa_documents(chat):
     ]
     heads, body = _open(docs["usulan-jalan-tani-ringkasan.docx"])
     assert heads[0] == "Ringkasan Usulan Kerja Sama"
-    assert {"Para pihak", "Persiapan (7/7)", "Penyusunan rancangan (5/6)", "Pelaporan (1/1)"} <= set(heads)
+    assert {"Para pihak (4/4)", "Persiapan (7/7)", "Penyusunan rancangan (5/6)", "Pelaporan (1/1)"} <= set(heads)
+    assert _unique(heads)
     assert "Permendagri 96/2017 Pasal 13 ayat (2) huruf a" in body and "Sukamaju" in body
     assert t.NO_BASIS in body  # steps without a legal text say so
     heads, body = _open(docs["usulan-jalan-tani-rancangan-peraturan-bersama.docx"])
@@ -87,6 +95,8 @@ async def test_pihak_ketiga_documents_have_placeholders_and_no_offer_letter(chat
     await chat.tap("Dengan pihak ketiga")
     await chat.tap("Prakarsa Desa")
     await parties(chat, "CV Tirta")
+    await chat.tap("Pihak swasta")
+    await chat.tap(t.BELUM)  # inventarisasi: an explicit "Belum", not an empty field
     await chat.send("/dokumen")
     docs = [o.reply.document for o in chat.last if o.reply.document]
     assert [d.filename for d in docs] == ["usulan-air-bersih-ringkasan.docx", "usulan-air-bersih-rancangan-perjanjian-bersama.docx"]
@@ -95,6 +105,12 @@ async def test_pihak_ketiga_documents_have_placeholders_and_no_offer_letter(chat
     assert "CV TIRTA" in body and "[… belum diisi: jangka waktu …]" in body
     heads, body = _open(docs[0])
     assert "Penawaran (0/2)" in heads and "(belum terverifikasi)" in body
+    assert _unique(heads) and "Para pihak (5/5)" in heads  # one heading per section
+    rows = {r.cells[0].text: r.cells[1].text for table in docx.Document(io.BytesIO(docs[0].data)).tables
+            for r in table.rows}
+    assert rows["Inventarisasi bidang/potensi"] == t.BELUM  # its own status, not a placeholder
+    assert rows["Skala prioritas"] == "[… belum diisi: belum dijawab …]"
+    assert rows["Pihak ketiga"] == "CV Tirta" and rows["Jenis pihak ketiga"] == "Pihak swasta"
 
 
 async def test_documents_wait_for_the_triage(chat):
