@@ -145,7 +145,8 @@ def classify_typed(kind: str, text: str, outcome: str) -> str:
     - a greeting or thanks alone ("halo", "terima kasih", "ok pak") is never an answer: "smalltalk".
     - confirm, choice and triage steps: the caller first matches the step's own choices (number, label, a few
       synonyms such as "udah"/"blm"); what remains is a question if the knowledge base answers it or has topics
-      to suggest, else "unclear" (e.g. "Cianjur": the user is asked to pick one of the choices).
+      to suggest, or if it is worded as one ("?", a question word: it gets an honest "out of scope"); else
+      "unclear" (e.g. "Cianjur": the user is asked to pick one of the choices).
     - text steps (and the proposal name): a question only if it ends with "?" (or starts "tanya:"), or it
       starts with a question word AND the knowledge base has an answer for it ("answer" outcome).
       "Bagaimana kalau dibagi dua" without an answer in the KB stays an answer.
@@ -153,7 +154,8 @@ def classify_typed(kind: str, text: str, outcome: str) -> str:
     if outcome == "smalltalk":
         return "smalltalk"
     if kind in ("confirm", "choice", "triage"):
-        return "question" if outcome in ("answer", "suggest") else "unclear"
+        asked = outcome in ("answer", "suggest") or looks_like_question(text)
+        return "question" if asked else "unclear"
     s = text.strip().casefold()
     if s.endswith("?") or s.startswith("tanya:"):
         return "question"

@@ -98,4 +98,4 @@ QUESTION_THEN_STEP = "Pertanyaan Bapak/Ibu sudah dijawab di atas."
 # A greeting or thanks typed while a step waits: a short reply, then the step again (nothing is saved).
 SMALLTALK = {"greeting": "Halo, Bapak/Ibu.", "thanks": "Sama-sama, Bapak/Ibu."}
 CONTINUE_STEP = "Kita lanjutkan usulan \"{name}\":"
-CHOOSE_ONE = "Mohon pilih salah satu pilihan (1–{n})."
+CHOOSE_ONE = "Mohon Bapak/Ibu pilih salah satu pilihan (1–{n})."

@@ -385,13 +385,13 @@ async def test_oversized_streamed_body_without_length_is_413(wa):
 
 async def test_replayed_deliveries_are_answered_once(wa, caplog):
     await wa.prepared()
-    payload = fresh("text_new", text="resep rendang")
+    payload = fresh("text_new", text="resep rendang?")  # worded as a question: logged
     assert (await post(wa.client, payload)).status_code == 200
     answered = len(wa.graph.sent())
     for _ in range(4):
         assert (await post(wa.client, payload)).status_code == 200
     assert len(wa.graph.sent()) == answered
-    rows = wa.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang'")
+    rows = wa.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang?'")
     assert rows.fetchone()[0] == 1
     assert_no_errors(caplog)
 
@@ -551,7 +551,7 @@ async def test_bad_telegram_webhook_calls_get_a_clean_http_error(tg, caplog, cas
 
 async def test_replayed_telegram_updates_are_answered_once(tg, caplog):
     await tg.prepared()
-    update = tg.message("resep rendang")
+    update = tg.message("resep rendang?")  # worded as a question: logged
     assert await tg.deliver(update)
     for _ in range(4):  # Telegram redelivers when it did not see a 200 in time
         assert await tg.deliver(update, expect_reply=False) == []
@@ -560,6 +560,6 @@ async def test_replayed_telegram_updates_are_answered_once(tg, caplog):
     after_tap = snapshot(tg.app.storage, TG_KEY)
     assert await tg.deliver(tap, expect_reply=False) == []
     assert_db_intact(tg.app.storage, TG_KEY, after_tap)
-    rows = tg.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang'")
+    rows = tg.app.storage.db.execute("SELECT count(*) FROM question_log WHERE question = 'resep rendang?'")
     assert rows.fetchone()[0] == 1
     assert_no_errors(caplog)

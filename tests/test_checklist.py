@@ -233,6 +233,7 @@ def test_question_rule():
     assert classify_typed("confirm", "bpd itu apa", "answer") == "question"
     assert classify_typed("choice", "jalan desa rusak", "suggest") == "question"
     assert classify_typed("choice", "Cianjur", "none") == "unclear"
+    assert classify_typed("choice", "boleh pakai dana desa?", "none") == "question"  # worded as a question
     # text steps: "?" at the end, or a question word AND an answer in the knowledge base
     assert classify_typed("text", "dana desa boleh?", "none") == "question"
     assert classify_typed("text", "siapa anggota bkad", "answer") == "question"
