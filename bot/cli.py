@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -103,6 +104,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     knowledge = load_knowledge(cfg)
+    if args.question and not " ".join(args.question).strip():
+        raise ValueError("the question is empty")
     questions = [" ".join(args.question)] if args.question else [ln.rstrip("\n") for ln in sys.stdin]
     for q in questions:
         if not q.strip():
@@ -279,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (ConfigError, KnowledgeError, StorageError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        if isinstance(exc, BrokenPipeError):  # e.g. `… | head`: the reader left; not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -206,6 +206,13 @@ class Storage:
             [chat_key, mode, json.dumps(data or {}, ensure_ascii=False), time.time()],
         )
 
+    def waiting_since(self, chat_key: str) -> float | None:
+        """When the chat's mode was last set, if it has one (a step waits for an answer); else None."""
+        row = self.db.execute(
+            "SELECT updated_at FROM chat_state WHERE chat_key = ? AND mode != ''", [chat_key]
+        ).fetchone()
+        return row[0] if row else None
+
     # -- menus --------------------------------------------------------------------------------
     def save_menu(self, chat_key: str, choices: tuple[Choice, ...]) -> str:
         """Store a set of buttons for a chat and return its short, unguessable id."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -25,6 +26,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import (
     BotCommand,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -41,7 +43,7 @@ from bot.config import env_secret
 from bot.textsplit import split_text
 from bot.web import WebChannel
 from handlers import texts
-from handlers.messages import Document, Inbound, Outbound, Reply
+from handlers.messages import Document, Inbound, Outbound, Reply, document_only
 
 log = logging.getLogger(__name__)
 
@@ -233,15 +235,14 @@ async def typing(bot: Any, chat_id: int | str, action: str = ChatAction.TYPING) 
             await task
 
 
-def document_only(reply: Reply) -> bool:
-    """A document whose reply text only repeats its caption (or is empty) is sent as the document alone."""
-    doc = reply.document
-    return doc is not None and not reply.heading and reply.text.strip() in ("", doc.caption.strip())
+async def send_outbound(bot: Any, chat_id: int | str, out: Outbound, force_reply: bool = False) -> None:
+    """Send one reply: its text parts (buttons under the last message), then its document if any.
 
-
-async def send_outbound(bot: Any, chat_id: int | str, out: Outbound) -> None:
-    """Send one reply: its text parts (buttons under the last message), then its document if any."""
-    markup = keyboard(out)
+    `force_reply`: a message without buttons opens the reply field (groups, where answers must be replies).
+    """
+    markup: InlineKeyboardMarkup | ForceReply | None = keyboard(out)
+    if markup is None and force_reply:
+        markup = ForceReply(input_field_placeholder=texts.TG_GROUP_REPLY_PLACEHOLDER)
     parts = [] if document_only(out.reply) else render_parts(out.reply)
     doc = out.reply.document
     for i, part in enumerate(parts):
@@ -257,7 +258,7 @@ async def send_outbound(bot: Any, chat_id: int | str, out: Outbound) -> None:
         await send_document(bot, chat_id, doc, markup)
 
 
-async def send_document(bot: Any, chat_id: int | str, doc: Document, markup: InlineKeyboardMarkup | None) -> None:
+async def send_document(bot: Any, chat_id: int | str, doc: Document, markup: Any) -> None:
     """sendDocument with an "uploading" chat action; a caption too long for Telegram goes first as text."""
     caption = doc.caption.strip()
     if len(caption) > MAX_CAPTION:
@@ -272,6 +273,14 @@ async def send_document(bot: Any, chat_id: int | str, doc: Document, markup: Inl
         parse_mode=ParseMode.HTML,
         reply_markup=markup,
     )
+
+
+def with_reply_hint(out: Outbound) -> Outbound:
+    """The reply with the group hint added: in groups, typed answers reach the bot only as replies to it."""
+    if out.reply.document is not None:
+        return out
+    reply = dataclasses.replace(out.reply, text=f"{out.reply.text.rstrip()}\n\n{texts.TG_GROUP_REPLY_HINT}")
+    return dataclasses.replace(out, reply=reply)
 
 
 # -- the channel ------------------------------------------------------------------------------
@@ -291,7 +300,7 @@ class TelegramChannel:
         elif update.message is not None:
             inbound = to_inbound(update.message, bot.id, bot.username)
             if inbound is not None:
-                await self.process(bot, update.message.chat.id, inbound)
+                await self.process(bot, update.message.chat.id, inbound, update.message.chat.type in _GROUPS)
         else:  # edited messages, channel posts …: nothing to do
             log.debug("update %s ignored", update.update_id)
 
@@ -305,7 +314,8 @@ class TelegramChannel:
         if message is None or query.data is None:
             return  # an inline-mode or game button: not ours
         chat_id = message.chat.id
-        await self.process(bot, chat_id, Inbound(CHANNEL, str(chat_id), choice=query.data, kind="choice"))
+        inbound = Inbound(CHANNEL, str(chat_id), choice=query.data, kind="choice")
+        await self.process(bot, chat_id, inbound, message.chat.type in _GROUPS)
 
     def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -314,13 +324,18 @@ class TelegramChannel:
         self.app.storage.set_chat_active(f"{CHANNEL}:{change.chat.id}", active)
         log.info("Telegram chat membership changed to %s", status)
 
-    async def process(self, bot: Any, chat_id: int, inbound: Inbound) -> None:
+    async def process(self, bot: Any, chat_id: int, inbound: Inbound, group: bool = False) -> None:
         """Run one message through the core and send the replies."""
+        before = self.app.storage.waiting_since(inbound.chat_key) if group else None
         async with typing(bot, chat_id):
             outs = await self.app.handle(inbound)
+        after = self.app.storage.waiting_since(inbound.chat_key) if group else None
+        awaiting = bool(outs) and after is not None and after != before  # this message asked for an answer
+        if awaiting:
+            outs = [*outs[:-1], with_reply_hint(outs[-1])]
         try:
-            for out in outs:
-                await send_outbound(bot, chat_id, out)
+            for i, out in enumerate(outs):
+                await send_outbound(bot, chat_id, out, force_reply=awaiting and i == len(outs) - 1)
         except Forbidden:
             self.mark_blocked(inbound.chat_key)
 

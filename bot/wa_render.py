@@ -9,7 +9,7 @@ from typing import Literal, Sequence
 from bot.app import choice_token
 from bot.textsplit import split_text
 from handlers import texts
-from handlers.messages import Document, Outbound
+from handlers.messages import Choice, Document, Outbound, document_only
 
 # WhatsApp Cloud API limits (interactive messages).
 TEXT_LIMIT = 4096  # a text message body
@@ -48,12 +48,22 @@ class WaMessage:
     document: Document | None = None
 
 
-_MARKUP = re.compile(r"[*_~`]+")
+# WhatsApp formats text between paired markers (*bold*, _italic_, ~strike~, `code`, ```mono```) and
+# turns "> " at the start of a line into a quote. A marker only counts at the edge of a word, so a marker
+# with a letter or digit on both sides (snake_case, URLs) is left alone; every other one becomes a
+# look-alike character that no WhatsApp client parses. Visible look-alikes rather than zero-width
+# characters: clients differ (and are undocumented) on whether a zero-width space or word joiner counts
+# as a word character, some strip them, and they make copied text silently differ.
+# Lists ("- ", "1. ") only change indentation and never hide or alter text, so they are kept.
+LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u02dc", "`": "\u02cb"}  # ∗ ˍ ˜ ˋ
+_MARKER = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])")
+_QUOTE = re.compile(r"^(\s*)>", re.M)
 
 
 def neutralise(text: str) -> str:
-    """Remove WhatsApp's formatting characters (* _ ~ `) so text cannot change the formatting."""
-    return " ".join(_MARKUP.sub(" ", text).split())
+    """Plain text that WhatsApp shows as written: formatting markers and quote marks become look-alikes."""
+    text = _MARKER.sub(lambda m: LOOKALIKE[m.group()], text)
+    return _QUOTE.sub("\\1\u02c3", text)  # ˃
 
 
 def shorten(text: str, limit: int) -> str:
@@ -82,10 +92,17 @@ def _numbered(index: int, label: str, limit: int) -> str:
 
 
 def _row(index: int, token: str, label: str, description: str = "") -> Button:
-    """A list row numbered over the whole menu, so a typed number always means the same choice."""
+    """A list row numbered over the whole menu, so a typed number always means the same choice.
+
+    When the title had to be cut, the description shows the full label, followed by the choice's own
+    description (e.g. the current answer in an /ubah menu), together within WhatsApp's 72 characters.
+    """
     title = _numbered(index, label, ROW_TITLE)
-    if title.endswith("…"):
-        description = label  # the full label where the title had to be cut
+    if title.endswith("…") and description:
+        description = shorten(description, ROW_DESCRIPTION // 2)
+        description = f"{shorten(label, ROW_DESCRIPTION - len(description) - 2)}: {description}"
+    elif title.endswith("…"):
+        description = label
     return Button(token, title, shorten(description, ROW_DESCRIPTION) if description else "")
 
 
@@ -119,7 +136,7 @@ def next_page(menu_id: str, labels: Sequence[str], start: int) -> WaMessage | No
         return None
     body = texts.WA_PAGE.format(start=start + 1, end=_page_end(total, start), total=total)
     tokens = [choice_token(menu_id, i) for i in range(total)]
-    return list_page(menu_id, tokens, labels, start, body)
+    return list_page(menu_id, tokens, [neutralise(label) for label in labels], start, body)
 
 
 def parse_more(row_id: str) -> tuple[str, int] | None:
@@ -133,13 +150,19 @@ def parse_more(row_id: str) -> tuple[str, int] | None:
 
 
 def render(out: Outbound) -> list[WaMessage]:
-    """An outbound reply as WhatsApp messages: text (split at 4096), a document, then the choices."""
+    """An outbound reply as WhatsApp messages: text (split at 4096), a document, then the choices.
+
+    Reply text is plain by contract, so every piece of it is neutralised; only the heading is made bold.
+    A document whose reply text merely repeats its caption is sent as the document alone.
+    """
     reply = out.reply
-    full = reply.text.strip()
-    if reply.heading.strip():
-        full = f"*{neutralise(reply.heading)}*\n\n{full}".strip()
-    parts = split_text(full, TEXT_LIMIT)
     choices = reply.choices if out.menu_id and len(out.choice_tokens) == len(reply.choices) else ()
+    full = "" if document_only(reply) else neutralise(reply.text.strip())
+    if len(choices) <= MAX_BUTTONS:
+        full = f"{full}\n\n{_button_notes(choices)}".strip()
+    if reply.heading.strip() and not document_only(reply):
+        full = f"*{neutralise(' '.join(reply.heading.split()))}*\n\n{full}".strip()
+    parts = split_text(full, TEXT_LIMIT)
     body = ""
     if choices:
         if parts and len(parts[-1]) <= BODY_LIMIT:
@@ -149,17 +172,23 @@ def render(out: Outbound) -> list[WaMessage]:
     messages = [WaMessage("text", p) for p in parts]
     doc = reply.document
     if doc is not None:
-        messages.append(WaMessage("document", shorten(doc.caption, BODY_LIMIT) if doc.caption else "", document=doc))
+        caption = shorten(neutralise(doc.caption), BODY_LIMIT) if doc.caption else ""
+        messages.append(WaMessage("document", caption, document=doc))
     if choices:
         messages.append(_choices(out, body))
     return messages
 
 
+def _button_notes(choices: Sequence[Choice]) -> str:
+    """Reply buttons have no descriptions: the ones that carry information go in the body instead."""
+    return "\n".join(f"• {neutralise(c.label)}: {neutralise(c.description)}" for c in choices if c.description.strip())
+
+
 def _choices(out: Outbound, body: str) -> WaMessage:
     choices = out.reply.choices
-    labels = [c.label for c in choices]
+    labels = [neutralise(c.label) for c in choices]
     if len(choices) <= MAX_BUTTONS:
         titles = unique_titles(labels, BUTTON_TITLE)
         return WaMessage("buttons", body, tuple(Button(t, title) for t, title in zip(out.choice_tokens, titles)))
     assert out.menu_id is not None
-    return list_page(out.menu_id, out.choice_tokens, labels, 0, body, [c.description for c in choices])
+    return list_page(out.menu_id, out.choice_tokens, labels, 0, body, [neutralise(c.description) for c in choices])

@@ -10,6 +10,7 @@ and (4.5) drops messages whose webhook carries no business-scoped user id.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import time
@@ -142,12 +143,18 @@ class WhatsAppChannel(WebChannel):
         await self.session.aclose()
 
     async def verify(self, request: Request) -> Response:
-        """GET: Meta's verification challenge (hub.verify_token → hub.challenge, else 403)."""
+        """GET: Meta's verification challenge: hub.mode "subscribe" and the right hub.verify_token, else 403.
+
+        Checked here rather than by pywa, which compares the token with == and ignores hub.mode.
+        """
         params = request.query_params
-        body, status = await self.wa.webhook_challenge_handler(
-            vt=params.get("hub.verify_token"), ch=params.get("hub.challenge")
-        )
-        return _text(body or "", status)
+        given = params.get("hub.verify_token", "").encode()
+        expected = self.settings.verify_token.encode()
+        challenge = params.get("hub.challenge", "")
+        if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(given, expected) or not challenge:
+            log.warning("whatsapp: webhook verification refused")
+            return _text("Forbidden", 403)
+        return _text(challenge, 200)
 
     async def receive(self, request: Request) -> Response:
         """POST: check size, signature, type and JSON; answer 200 and handle new messages afterwards."""

@@ -69,3 +69,9 @@ class Outbound:
     @property
     def choices(self) -> tuple[Choice, ...]:
         return self.reply.choices
+
+
+def document_only(reply: Reply) -> bool:
+    """A document whose reply text only repeats its caption (or is empty): channels send the document alone."""
+    doc = reply.document
+    return doc is not None and not reply.heading and reply.text.strip() in ("", doc.caption.strip())

@@ -103,6 +103,10 @@ RELOAD_REFUSED = (
     "Yang lama (versi {version}) tetap dipakai.\n\n{problems}"
 )
 
+# Telegram groups: typed answers reach the bot only as replies to its messages (privacy mode).
+TG_GROUP_REPLY_HINT = "Di grup, ketik jawaban sebagai balasan (reply) ke pesan ini."
+TG_GROUP_REPLY_PLACEHOLDER = "Ketik jawaban…"
+
 # WhatsApp: list messages and paging of long menus (the list button and row titles have short limits).
 WA_LIST_BUTTON = "Lihat pilihan"
 WA_MORE = "Lainnya"

@@ -13,6 +13,7 @@ from knowledge.sources import Source, excerpt_pieces, parse_source
 STATUSES = ("verified", "verbatim", "unverified")
 SUMBER = ("verbatim", "parafrase")
 MIN_QUESTIONS = 6
+UNCERTAIN = "[?]"  # how the sources mark a word they could not read with certainty
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REQUIRED = ("id", "title", "status", "questions", "answer", "citations", "excerpts")
 _KNOWN = set(_REQUIRED) | {"related", "checklist", "note", "verified_against"}
@@ -229,7 +230,11 @@ def check_citations(
             if src and not src.contains_paraphrase(ex.text):
                 problems.append(f"{where}: excerpt {ex.cite}: paraphrase not found in sources/{src.file}")
         elif status != "verified":
-            _check_verbatim(where, cit, ex, sources, problems)
+            if _check_verbatim(where, cit, ex, sources, problems) and status == "verbatim":
+                problems.append(
+                    f"{where}: excerpt {ex.cite} comes from an OCR'd copy, so status must be 'unverified' "
+                    "(with a note) until it is checked against the official text"
+                )
     for art in sorted(cited_articles - excerpt_articles):
         problems.append(f"{where}: citation {art} has no excerpt of that article")
 
@@ -245,15 +250,21 @@ def _check_article_exists(
         problems.append(f"{where}: {cit} cites an article whose text is not in sources/{src.file}")
 
 
-def _check_verbatim(where: str, cit: Citation, ex: Excerpt, sources: dict[str, Source], problems: list[str]) -> None:
+def _check_verbatim(where: str, cit: Citation, ex: Excerpt, sources: dict[str, Source], problems: list[str]) -> bool:
+    """Check a verbatim excerpt against its article; return True when it rests on OCR'd text."""
     src = sources.get(cit.regulation)
     if src is None:
-        return
+        return False
     art = src.articles.get(cit.pasal)
     if art is None or not art.found:
-        return  # reported with the citations
+        return False  # reported with the citations
+    if UNCERTAIN in ex.text:
+        problems.append(f"{where}: excerpt {ex.cite}: quotes a word the source marks uncertain {UNCERTAIN}; leave it out with […]")
+    ocr = False
     for piece in excerpt_pieces(ex.text):
-        if any(piece in seg for seg in art.verbatim):
+        exact = [seg for seg in art.verbatim if piece in seg]
+        if exact:
+            ocr = ocr or all(seg in art.ocr for seg in exact)
             continue
         if any(piece in seg for seg in art.parafrase):
             problems.append(f"{where}: excerpt {ex.cite}: this text is a paraphrase in the source, not verbatim")
@@ -262,6 +273,7 @@ def _check_verbatim(where: str, cit: Citation, ex: Excerpt, sources: dict[str, S
             problems.append(
                 f"{where}: excerpt {ex.cite}: text not found verbatim in Pasal {cit.pasal} of sources/{src.file}: {short!r}"
             )
+    return ocr
 
 
 def _check_cross(entries: list[Entry], problems: list[str]) -> None:

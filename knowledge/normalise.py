@@ -53,6 +53,9 @@ class Normaliser:
         self.max_phrase = max((len(k) for k in self.phrases), default=1)
         self.canonical = {c for c in self.phrases.values()} | {w for ws in self.words.values() for w in ws}
         self.stopwords = {fold(w) for w in data.get("stopwords", {}).get("words", [])}
+        scope = data.get("out_of_scope", {})
+        self.oos_terms = [tuple(self.tokens(term)) for term in scope.get("terms", []) if self.tokens(term)]
+        self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
         talk = data.get("smalltalk", {})
         self.greetings = {fold(g) for g in talk.get("greetings", [])}
         self.thanks = {fold(t) for t in talk.get("thanks", [])}
@@ -103,6 +106,13 @@ class Normaliser:
     def text(self, text: str) -> str:
         """The normalised text: canonical tokens joined by spaces."""
         return " ".join(self.tokens(text))
+
+    def out_of_scope(self, tokens: list[str]) -> bool:
+        """Whether normalised question tokens name an out-of-scope subject and no cooperation anchor."""
+        if self.anchors.intersection(tokens):
+            return False
+        n = len(tokens)
+        return any(tokens[i : i + len(term)] == list(term) for term in self.oos_terms for i in range(n - len(term) + 1))
 
     def smalltalk(self, text: str) -> str | None:
         """'greeting' or 'thanks' when the message is only that, else None."""

@@ -179,6 +179,8 @@ class Retriever:
         talk = self.norm.smalltalk(question)
         if talk:
             return Result(question, "smalltalk", smalltalk=talk)
+        if self.norm.out_of_scope(self.norm.tokens(question)):
+            return Result(question, "none")
         ranked = self.rank(question, limit=max(RANKED_KEPT, self.cfg.suggestions))
         if not ranked or ranked[0].score < self.cfg.suggest_score:
             return Result(question, "none", best=ranked[0] if ranked else None, ranked=tuple(ranked))

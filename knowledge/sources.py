@@ -24,7 +24,7 @@ class Article:
     found: bool = True
     verbatim: list[str] = field(default_factory=list)  # collapsed text segments quotable verbatim
     parafrase: list[str] = field(default_factory=list)  # collapsed text segments that are paraphrase
-    ocr: bool = False  # the verbatim text comes from an OCR'd copy
+    ocr: list[str] = field(default_factory=list)  # the verbatim segments that come from an OCR'd copy
 
 
 @dataclass
@@ -85,7 +85,8 @@ def _parse_article(pasal: str, heading_rest: str, lines: list[str]) -> Article:
         return Article(pasal, found=False)
     sumber = next((ln for ln in lines if ln.startswith("Sumber:")), "Sumber: parafrase")
     kind_is_verbatim = sumber.startswith("Sumber: verbatim")
-    art = Article(pasal, ocr="OCR" in sumber)
+    art = Article(pasal)
+    from_ocr = "OCR" in sumber
     body = "\n".join(ln for ln in lines if not ln.startswith("Sumber:"))
     verbatim_now = kind_is_verbatim
     for text, is_note in _split_blocks(body):
@@ -97,6 +98,8 @@ def _parse_article(pasal: str, heading_rest: str, lines: list[str]) -> Article:
         seg = collapse(text)
         if seg:
             (art.verbatim if verbatim_now else art.parafrase).append(seg)
+            if verbatim_now and from_ocr:
+                art.ocr.append(seg)
     return art
 
 
@@ -117,7 +120,7 @@ def parse_source(path: Path, section: str | None = None) -> Source:
         else:  # e.g. an article given twice: before and after an amendment
             prev.verbatim += art.verbatim
             prev.parafrase += art.parafrase
-            prev.ocr = prev.ocr or art.ocr
+            prev.ocr += art.ocr
 
     for line in lines:
         m = _ARTICLE.match(line)

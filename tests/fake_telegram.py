@@ -164,7 +164,7 @@ class FakeBotAPI:
 
     async def _api_sendMessage(self, params, files):
         content: dict[str, Any] = {"text": params["text"]}
-        if params.get("reply_markup"):
+        if (params.get("reply_markup") or {}).get("inline_keyboard"):  # a Message carries inline keyboards only
             content["reply_markup"] = params["reply_markup"]
         return self.bot_message(params["chat_id"], **content)
 

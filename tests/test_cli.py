@@ -91,3 +91,11 @@ def test_db_backup_refuses_a_missing_database(tmp_path):
     assert p.returncode == 2
     assert "nothing to back up" in p.stderr
     assert not missing.exists() and not (tmp_path / "b.db").exists()
+
+
+def test_unreadable_file_and_empty_question_are_one_line_errors(tmp_path):
+    p = run("eval", str(tmp_path / "tidak-ada.jsonl"))
+    assert p.returncode == 2 and p.stderr.strip().startswith("error:") and "\n" not in p.stderr.strip()
+    assert "Traceback" not in p.stderr
+    p = run("ask", "--json", "   ")
+    assert p.returncode == 2 and "empty" in p.stderr

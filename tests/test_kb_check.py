@@ -95,6 +95,31 @@ def test_paraphrase_quoted_as_verbatim_is_caught(tmp_path):
     assert any("paraphrase in the source" in p for p in found), found
 
 
+OCR_TEXT = "BUM Desa terdiri atas:\na. BUM Desa; dan\nb. BUM Desa bersama."
+
+
+def test_ocr_text_cannot_be_status_verbatim(tmp_path):
+    # PP 11/2021 comes from an OCR'd copy: quotable, but the entry stays unverified until checked.
+    ocr = {"citations": '"PP 11/2021 Pasal 2"', "cite": "PP 11/2021 Pasal 2", "text": OCR_TEXT}
+    found = problems(tmp_path, **{"bumdes-jenis": ocr})
+    assert any("comes from an OCR'd copy" in p for p in found), found
+
+
+def test_ocr_text_in_an_unverified_entry_passes(tmp_path):
+    d = make_kb(tmp_path, **{"bumdes-jenis": {"status": "unverified", "citations": '"PP 11/2021 Pasal 2"',
+                                               "cite": "PP 11/2021 Pasal 2", "text": OCR_TEXT}})
+    path = d / "entries" / "bumdes-jenis.toml"
+    path.write_text(path.read_text().replace('status = "unverified"', 'status = "unverified"\nnote = "Teks OCR."'))
+    assert load_kb(d).problems == []
+
+
+def test_uncertain_word_is_never_quoted(tmp_path):
+    text = "(2) Dalam kerja sama usaha sebagaimana dimaksud pada ayat (1), BUM Desa/BUM Desa bersama dilarang menjadikan atau meletakkan beban kewajiban atau prestasi apapun untuk pihak lain termasuk untuk penutupan risiko kerugian dan/atau jaminan pinjaman atas Aset Desa yang dikelola, didayagunakan, dan diambil [?] manfaat tertentu."
+    fields = {"status": "unverified", "citations": '"PP 11/2021 Pasal 56 ayat (2)"', "cite": "PP 11/2021 Pasal 56", "text": text}
+    found = problems(tmp_path, **{"jaminan": fields})
+    assert any("marks uncertain [?]" in p for p in found), found
+
+
 def test_quotation_with_gap_matches_piecewise(tmp_path):
     text = "(1) Badan kerja sama antar-Desa terdiri atas:\n[…]\n(3) Badan kerja sama sebagaimana dimaksud pada ayat (2) bertanggung jawab kepada kepala Desa."
     assert problems(tmp_path, **{"bkad-anggota": {"text": text}}) == []

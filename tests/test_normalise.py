@@ -44,3 +44,15 @@ def test_smalltalk(norm):
     assert norm.smalltalk("assalamualaikum pak") == "greeting"
     assert norm.smalltalk("terima kasih banyak bu") == "thanks"
     assert norm.smalltalk("halo, apa itu bkad") is None
+
+
+def test_approval_is_not_purpose(norm):
+    """Sastrawi stems both "setuju" and "tujuan" to "tuju"; the data file keeps them apart."""
+    assert set(norm.tokens("persetujuan BPD")).isdisjoint(norm.tokens("tujuan kerja sama"))
+
+
+def test_out_of_scope_terms_need_no_cooperation_anchor(norm):
+    assert norm.out_of_scope(norm.tokens("dana desa kapan cair"))
+    assert norm.out_of_scope(norm.tokens("cara lapor SPJ dana desa"))
+    assert not norm.out_of_scope(norm.tokens("pencairan dana kerja sama antar desa"))
+    assert not norm.out_of_scope(norm.tokens("apa itu bkad"))

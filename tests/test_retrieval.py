@@ -70,3 +70,9 @@ def test_ranking_only_the_best_few_matches_the_full_ranking(knowledge):
     for q in questions:
         full = [(m.entry.id, m.score) for m in retriever.rank(q)[:5]]
         assert [(m.entry.id, m.score) for m in retriever.rank(q, limit=5)] == full, q
+
+
+def test_out_of_scope_subjects_get_none_not_suggestions(knowledge):
+    for q in ["dana desa kapan cair", "cara lapor spj dana desa", "gaji kades berapa", "pemilihan kepala desa kapan"]:
+        assert knowledge.retriever.search(q).outcome == "none", q
+    assert knowledge.retriever.search("pencairan dana kerja sama antar desa").outcome != "none"

@@ -96,3 +96,25 @@ def test_delete_chat_removes_proposals_and_answers(tmp_path):
     assert s.db.execute("SELECT count(*) FROM proposal_answers WHERE chat_key = 'test:a'").fetchone()[0] == 0
     assert s.load_proposal("test:a", pid) is None and s.load_proposal("test:b", other) is not None
     s.close()
+
+
+def test_upgrade_from_version_1_keeps_data(tmp_path):
+    """A database made by the first release (schema 1) with data migrates to the newest schema, losing nothing."""
+    import sqlite_utils
+
+    from bot.storage import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    MIGRATIONS[0](db)
+    db["meta"].insert({"key": "schema_version", "value": "1"})
+    db["question_log"].insert({"ts": 1.0, "chat_hash": "abc", "channel": "telegram", "question": "apa itu bkad",
+                               "outcome": "answer", "entry_id": "bkad-pengertian", "score": 90.0})
+    db["chat_state"].insert({"chat_key": "telegram:1", "mode": "", "data": "{}", "updated_at": 1.0})
+    db.close()
+    s = Storage(str(path))
+    assert s.schema_version == len(MIGRATIONS) > 1
+    assert [r["question"] for r in s.question_log()] == ["apa itu bkad"]
+    assert s.get_state("telegram:1") == ("", {})
+    assert "proposals" in s.db.table_names()
+    s.close()

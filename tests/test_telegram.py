@@ -329,6 +329,33 @@ async def test_group_commands_for_this_bot_and_replies_to_it(app, running, fake)
     assert keys == {"telegram:-100777"}
 
 
+async def test_group_proposal_prompts_ask_for_replies_and_replies_answer_them(app, running, fake):
+    group = TelegramUser(fake, -100888, kind="supergroup", user_id=601)
+
+    def reply_to(call):  # a member replies to the bot's message (what Telegram delivers under privacy mode)
+        return {"reply_to_message": fake.bot_message(-100888, text=call.text)}
+
+    [prompt] = await group.send(f"/usulan@{BOT_USERNAME}")
+    assert "Nama usulan" in prompt.text and texts.TG_GROUP_REPLY_HINT in prompt.text
+    assert prompt.params["reply_markup"].get("force_reply") is True  # no buttons: the reply field opens
+    await fake.send_text(-100888, "Jalan tani", kind="supergroup", user_id=601)  # not a reply: not delivered
+    [kind] = await group.send("Jalan tani", **reply_to(prompt))
+    assert '"Jalan tani" dibuat' in kind.text and texts.TG_GROUP_REPLY_HINT in kind.text
+    assert "inline_keyboard" in kind.params["reply_markup"]  # buttons stay buttons
+    await group.tap("Dengan Desa lain", user_id=602)
+    await group.tap("Satu kecamatan")
+    result, step = await group.tap("Tidak", expect=2)
+    assert texts.TG_GROUP_REPLY_HINT not in result.text  # only the message that asks
+    assert "Nama Desa" in step.text and texts.TG_GROUP_REPLY_HINT in step.text
+    [saved] = await group.send("Sukamaju", **reply_to(step))
+    assert "Tersimpan: \"Sukamaju\"" in saved.text and "Kecamatan" in saved.text
+    [status] = await group.send("/status")
+    assert texts.TG_GROUP_REPLY_HINT not in status.text  # /status waits for nothing
+    private = TelegramUser(fake, 4242)
+    [prompt] = await private.send("/usulan")
+    assert texts.TG_GROUP_REPLY_HINT not in prompt.text and "reply_markup" not in prompt.params
+
+
 async def test_blocked_user_is_marked_inactive_and_not_retried(app, running, fake):
     fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     await fake.send_text(42, "/mulai")

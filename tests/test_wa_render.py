@@ -1,11 +1,13 @@
 """Rendering replies within WhatsApp's limits (no network)."""
 
+import re
+
 import pytest
 
 from bot import wa_render
 from bot.wa_render import neutralise, next_page, parse_more, render, shorten, unique_titles
 from handlers import texts
-from handlers.messages import Choice, Outbound, Reply
+from handlers.messages import Choice, Document, Outbound, Reply
 
 LONG = "Kesepakatan tentang pembentukan badan kerja sama antar-Desa nomor"
 
@@ -82,11 +84,60 @@ def test_twenty_five_choices_three_pages():
     assert next_page("m", labels, 25) is None and next_page("m", labels, 0) is None
 
 
-def test_heading_is_bold_and_markup_neutralised():
-    out = Outbound(Reply("isi", heading="Judul *tebal* _miring_ ~coret~ `kode`"))
-    (msg,) = render(out)
-    assert msg.text == "*Judul tebal miring coret kode*\n\nisi"
-    assert neutralise("a**b") == "a b"
+MARKUP = "Jalan *tani* _Sukamaju_ ~lama~ `kode` ```blok```"
+FORMATTING = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])")  # a marker at a word edge: WhatsApp may format it
+
+
+def test_heading_is_bold_and_markup_in_every_part_is_neutralised():
+    def choices(n):
+        return tuple(Choice(f"{MARKUP} {i}", f"kb:{i}", description=f"_{i}_ *x*") for i in range(n))
+
+    for n in (2, 5):
+        out = Outbound(
+            Reply(f"Usulan \"{MARKUP}\" dibuat.\n> kutipan", heading=f"Status: {MARKUP}", choices=choices(n)),
+            "m", tuple(f"m.{i}" for i in range(n)),
+        )
+        msgs = render(out)
+        check_limits(msgs)
+        (msg,) = msgs
+        heading, _, rest = msg.text.partition("\n\n")
+        assert heading.startswith("*Status: Jalan ∗tani∗ ˍSukamajuˍ") and heading.endswith("*")
+        assert not FORMATTING.search(heading[1:-1]) and not FORMATTING.search(rest)
+        assert "\nˍ" not in rest and "\n˃ kutipan" in rest  # a quote mark at a line start is neutralised too
+        for b in msg.buttons:
+            assert not FORMATTING.search(b.title) and not FORMATTING.search(b.description)
+    doc = Document("a.docx", b"x", caption=MARKUP)
+    (msg,) = render(Outbound(Reply(MARKUP, document=doc)))
+    assert msg.kind == "document" and msg.text == "Jalan ∗tani∗ ˍSukamajuˍ ˜lama˜ ˋkodeˋ ˋˋˋblokˋˋˋ"
+
+
+def test_neutralise_keeps_markers_inside_words_and_text_readable():
+    assert neutralise("snake_case https://x.go.id/a_b?c=1*2") == "snake_case https://x.go.id/a_b?c=1*2"
+    assert neutralise("a**b *c") == "a∗∗b ∗c"
+    assert neutralise("nilai > 5\n>kutip") == "nilai > 5\n˃kutip"
+
+
+def test_document_alone_when_its_text_only_repeats_the_caption():
+    doc = Document("a.docx", b"x", caption="Surat Penawaran")
+    assert [m.kind for m in render(Outbound(Reply("Surat Penawaran", document=doc)))] == ["document"]
+    assert [m.kind for m in render(Outbound(Reply("Draf siap.", document=doc)))] == ["text", "document"]
+
+
+def test_list_rows_show_the_label_and_the_description_when_the_title_is_cut():
+    choices = (Choice(f"{LONG} {i}", f"x{i}", description="Sudah dijawab: Jalan tani") for i in range(4))
+    (msg,) = render(Outbound(Reply("Pilih:", choices=tuple(choices)), "m", tuple(f"m.{i}" for i in range(4))))
+    check_limits([msg])
+    assert msg.buttons[0].description == "Kesepakatan tentang pembentukan badan kerja…: Sudah dijawab: Jalan tani"
+    (msg,) = render(Outbound(Reply("Pilih:", choices=tuple(Choice(f"L{i}", "x", "Dilewati") for i in range(4))),
+                             "m", tuple(f"m.{i}" for i in range(4))))  # fmt: skip
+    assert [b.description for b in msg.buttons] == ["Dilewati"] * 4
+
+
+def test_button_descriptions_are_shown_in_the_body():
+    choices = (Choice("Desa mitra", "a", "Sukajaya"), Choice("Kecamatan", "b", "Dilewati"), Choice("Kembali", "c"))
+    (msg,) = render(Outbound(Reply("Pilih langkah:", choices=choices), "m", ("m.0", "m.1", "m.2")))
+    assert msg.kind == "buttons"
+    assert msg.text == "Pilih langkah:\n\n• Desa mitra: Sukajaya\n• Kecamatan: Dilewati"
 
 
 def test_long_text_split_and_choices_after_it():

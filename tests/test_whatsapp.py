@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import httpx
 import pytest
@@ -79,9 +80,25 @@ async def test_verification_right_and_wrong_token(client):
     ok = await client.get("/webhook/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
                                                        "hub.challenge": "1158201444"})  # fmt: skip
     assert (ok.status_code, ok.text) == (200, "1158201444")
-    bad = await client.get("/webhook/whatsapp", params={"hub.verify_token": "guess", "hub.challenge": "1158201444"})
-    assert bad.status_code == 403
-    assert "1158201444" not in bad.text
+    for params in ({"hub.mode": "subscribe", "hub.verify_token": "guess"},
+                   {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN + "x"},
+                   {"hub.mode": "subscribe"},
+                   {"hub.verify_token": VERIFY_TOKEN},  # no hub.mode
+                   {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN}):  # fmt: skip
+        bad = await client.get("/webhook/whatsapp", params={**params, "hub.challenge": "1158201444"})
+        assert bad.status_code == 403, params
+        assert "1158201444" not in bad.text
+
+
+async def test_verification_compares_the_token_in_constant_time(client, monkeypatch):
+    import hmac as hmac_module
+
+    seen = []
+    original = hmac_module.compare_digest
+    monkeypatch.setattr("bot.whatsapp.hmac.compare_digest", lambda a, b: seen.append((a, b)) or original(a, b))
+    params = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "7"}
+    assert (await client.get("/webhook/whatsapp", params=params)).text == "7"
+    assert seen == [(VERIFY_TOKEN.encode(), VERIFY_TOKEN.encode())]
 
 
 async def test_unsigned_and_forged_deliveries_send_nothing(client, graph, app):
@@ -259,9 +276,11 @@ async def test_full_journey_matches_the_core(client, graph, app, config, knowled
             expected = [o.text.strip() for o in core.last if o.text.strip()]
             for part in expected:
                 assert part in user.text
-            core_labels = core.labels
-            wa_labels = [row.get("description") or row["title"] for row in user.rows]
-            assert len(wa_labels) == len(core_labels) or len(core_labels) > 10
+            rows = user.rows
+            assert len(rows) == len(core.labels)
+            for row, label in zip(rows, core.labels):  # titles are the labels, numbered in lists, shortened
+                title = re.sub(r"^\d+\. ", "", row["title"]).removesuffix("…")
+                assert label.startswith(title) and (title == label or label in row.get("description", label))
 
         await step("send", "apa itu bkad")
         assert "PP 43/2014 Pasal 144" in user.text
@@ -269,12 +288,68 @@ async def test_full_journey_matches_the_core(client, graph, app, config, knowled
         assert "Bunyi pasal" in user.text and "badan kerja sama antar-Desa" in user.text
         await step("send", "/mulai")
         await step("tap", "Siapkan usulan")
-        lists = [b for b in user.last if b.get("type") == "interactive" and b["interactive"]["type"] == "list"]
-        if lists:  # the checklist offers its steps as a list: choose the first one
-            await step("tap", choice_rows(lists[-1])[0]["title"])
+        await step("send", "Jalan tani Sukamaju")
+        await step("tap", "Dengan Desa lain")
+        assert "Desa mitra berada di mana?" in user.text
+        (menu,) = [b for b in user.last if b.get("type") == "interactive"]
+        assert menu["interactive"]["type"] == "list"  # 3 or 4 places and "Kenapa?": a list message
+        await step("tap", "Satu kecamatan")  # the first place, whatever the others are
+        assert user.last_delivery_kind == "list_reply"
+        assert "Desa mitra berada di mana?" not in user.text  # the step moved on
         await step("send", "/status")
+        assert "Jalan tani Sukamaju" in user.text
+        assert "Status usulan" in user.text
     finally:
         core_app.close()
+
+
+async def proposal_with_answers(user: WaUser, name: str) -> None:
+    """A proposal between villages with the four parties skipped and two preparation steps answered."""
+    await user.send("/usulan")
+    await user.send(name)
+    for label in ("Dengan Desa lain", "Satu kecamatan", "Tidak", "Lewati", "Lewati", "Lewati", "Lewati",
+                  "Sudah", "Sudah"):  # fmt: skip
+        await user.tap(label)
+
+
+async def test_dokumen_sends_intro_documents_and_one_button_message_without_repeated_captions(client, graph):
+    user = WaUser(client, graph, "new")
+    await proposal_with_answers(user, "Jalan tani")
+    await user.send("/dokumen")
+    kinds = [b["type"] for b in user.last]
+    assert kinds[0] == "text" and kinds[-1] == "interactive"
+    docs = user.last[1:-1]
+    assert len(docs) >= 2 and {b["type"] for b in docs} == {"document"}
+    captions = [b["document"]["caption"] for b in docs]
+    assert all(c and c not in user.last[0]["text"]["body"] for c in captions)  # each caption once, on its document
+    assert [r["title"] for r in choice_rows(user.last[-1])] == ["Lanjutkan usulan"]
+
+
+async def test_user_text_echoed_back_cannot_format_whatsapp_messages(client, graph):
+    user = WaUser(client, graph, "new")
+    await proposal_with_answers(user, "Jalan *tani* _Sukamaju_ ~baru~ `x`")
+    await user.send("/status")
+    assert "Jalan ∗tani∗ ˍSukamajuˍ ˜baru˜ ˋxˋ" in user.text
+    await user.send("/dokumen")
+    bodies = [message_text(b) for b in user.last] + [r["title"] + r.get("description", "") for r in user.rows]
+    for body in bodies:
+        inner = body[1:body.index("*", 1)] + body[body.index("*", 1) + 1 :] if body.startswith("*") else body
+        assert not any(m in inner for m in "*_~`"), body
+
+
+async def test_ubah_menus_show_the_current_answers(client, graph):
+    user = WaUser(client, graph, "new")
+    await proposal_with_answers(user, "Jalan tani")
+    await user.send("/ubah")
+    await user.tap("Para pihak")  # four steps: a list, each row with its answer
+    rows = user.rows
+    assert [r["title"] for r in rows][:4] == ["1. Desa pengusul", "2. Kecamatan", "3. Kabupaten/kota", "4. Desa mitra"]
+    assert all(r.get("description") == "Dilewati" for r in rows[:4])
+    await user.send("/ubah")
+    await user.tap("Persiapan")  # two answered steps: reply buttons, the answers in the body
+    (menu,) = [b for b in user.last if b.get("type") == "interactive"]
+    assert menu["interactive"]["type"] == "button"
+    assert "• Inventarisasi bidang/po…: Sudah" in user.text and "• Skala prioritas: Sudah" in user.text
 
 
 async def test_every_choice_answers_to_its_number_typed(client, graph):

@@ -74,6 +74,7 @@ class WaUser:
         self.graph = graph
         self.shape = shape
         self.last: list[dict] = []
+        self.last_delivery_kind = ""  # "text", "button_reply" or "list_reply"
 
     async def _deliver(self, payload: dict) -> list[dict]:
         before = len(self.graph.sent())
@@ -83,6 +84,7 @@ class WaUser:
         return self.last
 
     async def send(self, text: str) -> list[dict]:
+        self.last_delivery_kind = "text"
         return await self._deliver(fresh(f"text_{self.shape}", text=text))
 
     async def tap(self, title_part: str) -> list[dict]:
@@ -91,6 +93,7 @@ class WaUser:
             for row in choice_rows(body):
                 if title_part in row["title"] or title_part in row.get("description", ""):
                     kind = "button_reply" if body["interactive"]["type"] == "button" else "list_reply"
+                    self.last_delivery_kind = kind
                     return await self._deliver(fresh(f"{kind}_{self.shape}", reply_id=row["id"]))
         raise AssertionError(f"no choice {title_part!r} in {self.rows}")
 
