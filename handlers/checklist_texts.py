@@ -26,7 +26,7 @@ NAME_HEADING = "Nama usulan"
 STARTED = "Usulan \"{name}\" dibuat. Mari tentukan jenis kerja samanya."
 TRIAGE_HEADING = "Jenis kerja sama"
 OUTCOME_HEADING = "Hasil penentuan jenis"
-STOPPED = "Usulan \"{name}\" berhenti di sini. Ketik /usulan untuk membuat usulan lain."
+STOPPED = "Usulan \"{name}\" disimpan. Ketik /usulan untuk membuat usulan lain."
 DONE = (
     "Semua langkah usulan \"{name}\" sudah dilalui. Yang belum lengkap: {missing}.\n"
     "Bapak/Ibu bisa mengunduh dokumennya, melihat /status, atau mengubah jawaban dengan /ubah."
