@@ -47,7 +47,13 @@ def build_web_app(channels: Sequence[WebChannel]) -> Starlette:
         started: list[WebChannel] = []
         try:
             for ch in channels:
-                await ch.startup()
+                try:
+                    await ch.startup()
+                except Exception as exc:
+                    # One line (channels keep secrets out of their messages); serve_web_app keeps uvicorn
+                    # from printing the traceback again.
+                    log.error("channel %s failed to start: %s", ch.name, exc)
+                    raise
                 started.append(ch)
                 log.info("channel %s started", ch.name)
             yield
@@ -84,6 +90,13 @@ def configured_channels(app) -> list[WebChannel]:
     return channels
 
 
+class _NoTraceback(logging.Filter):
+    """Drops log records that are a bare traceback (uvicorn logs Starlette's lifespan failure text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Traceback")
+
+
 def serve_web_app(web_app: Starlette, host: str, port: int) -> int:
     """Serve an ASGI app with uvicorn until SIGINT or SIGTERM; shut down cleanly and return 0."""
     import asyncio
@@ -95,12 +108,18 @@ def serve_web_app(web_app: Starlette, host: str, port: int) -> int:
         web_app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
     )
     server = uvicorn.Server(config)
+    # A channel that fails to start has already said why in one line (see build_web_app); uvicorn would add
+    # the whole traceback Starlette hands it with lifespan.startup.failed.
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    quiet = _NoTraceback()
+    uvicorn_errors.addFilter(quiet)
     # uvicorn handles the signals while it runs and re-raises them when it has stopped; a no-op handler
     # in place then lets the caller close the database instead of the process dying by SIGTERM.
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         asyncio.run(server.serve())
     finally:
+        uvicorn_errors.removeFilter(quiet)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0 if server.started else 1

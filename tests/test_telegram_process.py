@@ -181,3 +181,18 @@ def test_read_token_rejects_bad_shapes(monkeypatch, token):
     with pytest.raises(TelegramSetupError) as err:
         read_token()
     assert token.strip() == "" or token not in str(err.value)
+
+
+async def test_serve_with_a_refused_token_stops_with_short_lines_and_no_traceback(fake, tmp_path):
+    env = bot_env(TELEGRAM_BOT_TOKEN="999:WRONGtoken", TELEGRAM_BASE_URL=fake.base_url,
+                  TELEGRAM_WEBHOOK_SECRET="rahasia-2")  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--port", str(_free_port()), "--db", str(tmp_path / "x.db"),
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    stderr = err.decode()
+    assert proc.returncode != 0
+    assert "Traceback" not in stderr, stderr
+    assert "channel telegram failed to start" in stderr
+    assert "WRONGtoken" not in stderr and "rahasia-2" not in stderr
