@@ -15,6 +15,7 @@ import pytest
 from bot.app import build_app
 from handlers import qa, texts
 from tests.conftest import FakeChat
+from tests.procs import reap
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -177,11 +178,7 @@ def test_whatsapp_process_logs_no_secret_and_no_user_text(tmp_path):
         proc.wait(timeout=15)
         stderr = proc.stderr.read()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        proc.stdout.close()
-        proc.stderr.close()
+        reap(proc)
         graph.stop()
     assert " DEBUG " in stderr, "DEBUG logging produced nothing: the check would prove nothing"
     for name, value in FAKE_SECRETS.items():

@@ -13,6 +13,7 @@ import pytest
 
 from tests.fake_graph import FakeGraph, _free_port, message_text
 from tests.wa_kit import ENV, VERIFY_TOKEN, fresh, sign
+from tests.procs import reap
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -78,11 +79,7 @@ def test_process_verifies_rejects_forgery_answers_and_stops_on_sigterm(tmp_path,
         for secret in (ENV["WHATSAPP_TOKEN"], ENV["WHATSAPP_APP_SECRET"]):
             assert secret not in stderr
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        proc.stdout.close()
-        proc.stderr.close()
+        reap(proc)
 
 
 def test_missing_setting_stops_start_up_with_one_line(tmp_path):
