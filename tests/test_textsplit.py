@@ -25,3 +25,11 @@ def test_overlong_paragraph_and_word_are_cut_within_limit(limit):
     parts = split_text(text, limit)
     assert all(0 < len(p) <= limit for p in parts)
     assert "".join(parts).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+
+
+def test_overlong_paragraph_is_cut_at_line_breaks_before_spaces():
+    lines = [f"{i}. " + "langkah " * 5 for i in range(1, 40)]
+    text = "\n".join(line.strip() for line in lines)
+    parts = split_text(text, 200)
+    assert all(len(p) <= 200 for p in parts)
+    assert "\n".join(parts) == text  # every part is whole lines
