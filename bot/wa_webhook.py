@@ -8,10 +8,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Message types answered with "only text is understood"; reactions are ignored silently.
-UNSUPPORTED_TYPES = {
-    "image", "audio", "video", "sticker", "document", "location", "contacts", "order", "system", "unsupported",
-}  # fmt: skip
+# Message types ignored silently; any other non-text type is answered with "only text is understood".
 IGNORED_TYPES = {"reaction"}
 
 
@@ -40,7 +37,6 @@ class ParsedUpdate:
 
     messages: list[Incoming] = field(default_factory=list)
     statuses: int = 0
-    skipped: int = 0  # message objects that could not be read (logged as errors)
 
 
 def parse_update(payload: Any) -> ParsedUpdate | None:
@@ -55,7 +51,6 @@ def parse_update(payload: Any) -> ParsedUpdate | None:
                 continue
             value = change.get("value")
             if not isinstance(value, dict):
-                result.skipped += 1
                 log.error("whatsapp: a messages change without a value object was ignored")
                 continue
             statuses = value.get("statuses")
@@ -69,14 +64,12 @@ def _read_messages(value: dict, result: ParsedUpdate) -> None:
     phone_id = str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else ""
     contacts = [c for c in contacts if isinstance(c, dict)] if isinstance(contacts, list) else []
     if messages and not isinstance(messages, list):
-        result.skipped += 1
         log.error("whatsapp: a messages change whose messages are not a list was ignored")
         messages = []
     for msg in messages or ():
         try:
             result.messages.append(_incoming(msg, phone_id, contacts))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            result.skipped += 1
             kind = msg.get("type") if isinstance(msg, dict) else type(msg).__name__
             keys = sorted(msg) if isinstance(msg, dict) else []
             log.error("whatsapp: could not read a message (type=%s, keys=%s): %r", kind, keys, exc)
