@@ -27,6 +27,20 @@ def choice_token(menu_id: str, index: int) -> str:
     return f"{menu_id}.{index}"
 
 
+class ChatLocks:
+    """One asyncio.Lock per key (a chat), kept only while some task holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[object, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, key: object) -> asyncio.Lock:
+        """The lock of a key (created on first use)."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+
 class KnowledgeError(Exception):
     """The knowledge base has problems; the message lists them (and `problems` holds them all)."""
 
@@ -44,24 +58,23 @@ class Knowledge:
     flows: Flows | None = None  # the proposal checklist flows (knowledge/flows/)
 
 
+def _problems_error(what: str, problems: list[str], shown: int = 20) -> KnowledgeError:
+    """A KnowledgeError listing the first `shown` problems and how many more there are."""
+    listed = "\n".join(problems[:shown])
+    more = f"\n… and {len(problems) - shown} more" if len(problems) > shown else ""
+    return KnowledgeError(f"{what} {len(problems)} problem(s):\n{listed}{more}", problems)
+
+
 def load_knowledge(config: Config) -> Knowledge:
     """Load, validate and index the knowledge base; raise KnowledgeError if it has any problem."""
-    directory = config.knowledge_dir
-    kb = load_kb(directory)
+    directory = Path(config.knowledge_dir)
+    norm = Normaliser.for_directory(directory)
+    kb = load_kb(directory, norm)
     if kb.problems:
-        shown = "\n".join(kb.problems[:20])
-        more = f"\n… and {len(kb.problems) - 20} more" if len(kb.problems) > 20 else ""
-        raise KnowledgeError(
-            f"knowledge base {directory} has {len(kb.problems)} problem(s):\n{shown}{more}", kb.problems
-        )
-    flows = load_flows(Path(directory))
+        raise _problems_error(f"knowledge base {directory} has", kb.problems)
+    flows = load_flows(directory, kb.regulations, kb.sources)
     if flows.problems:
-        shown = "\n".join(flows.problems[:20])
-        raise KnowledgeError(
-            f"checklist flows in {directory} have {len(flows.problems)} problem(s):\n{shown}", flows.problems
-        )
-    norm_file = Path(directory) / "normalisation.toml"
-    norm = Normaliser.from_file(norm_file) if norm_file.is_file() else Normaliser.default()
+        raise _problems_error(f"checklist flows in {directory} have", flows.problems)
     return Knowledge(kb, Retriever(kb, norm, config.retrieval), flows)
 
 
@@ -72,19 +85,11 @@ class App:
         self.config = config
         self.storage = storage
         self.knowledge = knowledge
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def _lock(self, chat_key: str) -> asyncio.Lock:
-        lock = self._locks.get(chat_key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[chat_key] = lock
-        return lock
+        self._locks = ChatLocks()
 
     async def handle(self, msg: Inbound) -> list[Outbound]:
         """Handle one message; messages of one chat are processed strictly one after another."""
-        lock = self._lock(msg.chat_key)
-        async with lock:
+        async with self._locks(msg.chat_key):
             try:
                 self.storage.touch_chat(msg.chat_key, msg.channel)
                 replies = await router.route(Context(self, msg))

@@ -15,7 +15,6 @@ import json
 import logging
 import re
 import time
-import weakref
 from html import escape
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Sequence
@@ -38,10 +37,10 @@ from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
 
-from bot.app import App
+from bot.app import App, ChatLocks
 from bot.config import env_secret
 from bot.textsplit import split_text
-from bot.web import WebChannel
+from bot.web import WebChannel, json_content, read_body
 from handlers import texts
 from handlers.messages import Document, Inbound, Outbound, Reply, document_only
 
@@ -373,17 +372,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 16):
         super().__init__(max_concurrent_updates)
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks = ChatLocks()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
-        lock = self._locks.get(chat.id)
-        if lock is None:
-            lock = self._locks[chat.id] = asyncio.Lock()
-        async with lock:
+        async with self._locks(chat.id):
             await coroutine
 
     async def initialize(self) -> None:
@@ -519,14 +515,11 @@ class TelegramWebhook(WebChannel):
         if not hmac.compare_digest(given, self.secret):
             log.warning("Telegram webhook call with a wrong or missing secret token: dropped")
             return PlainTextResponse("forbidden", status_code=403)
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
+        if not json_content(request):
             return PlainTextResponse("unsupported media type", status_code=415)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_WEBHOOK_BODY:
-                return PlainTextResponse("too large", status_code=413)
+        body = await read_body(request, MAX_WEBHOOK_BODY)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
         try:
             update = Update.de_json(json.loads(body), self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import AsyncIterator, Awaitable, Callable, Sequence
+from typing import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 log = logging.getLogger(__name__)
-
-# A channel that lives in the web app: its routes plus start-up and shut-down hooks.
-Hook = Callable[[], Awaitable[None]]
 
 
 class WebChannel:
@@ -30,6 +27,28 @@ class WebChannel:
 
     async def shutdown(self) -> None:
         """Called once when the web app stops."""
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """A webhook's body; None when it is (or claims to be) larger than `limit` bytes, b"" if the client left."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer; b"" is refused like any malformed body
+        return b""
+    return b"".join(chunks)
+
+
+def json_content(request: Request) -> bool:
+    """Whether the request's Content-Type is application/json (parameters such as charset aside)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
 
 
 async def _health(request: Request) -> PlainTextResponse:

@@ -9,12 +9,10 @@ and (4.5) drops messages whose webhook carries no business-scoped user id.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 import time
-import weakref
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -22,15 +20,16 @@ import httpx
 from pywa_async import WhatsApp, types
 from pywa_async.errors import WhatsAppError
 from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import wa_render
+from bot.app import ChatLocks
 from bot.config import env_secret
 from bot.wa_render import WaMessage
 from bot.wa_webhook import IGNORED_TYPES, Incoming, parse_update
-from bot.web import WebChannel
+from bot.web import WebChannel, json_content, read_body
 from handlers import texts
 from handlers.messages import Inbound
 
@@ -124,7 +123,7 @@ class WhatsAppChannel(WebChannel):
             verify_token=settings.verify_token,
             validate_updates=True,
         )
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks = ChatLocks()
         self._new_ids = 0
 
     # -- web app ------------------------------------------------------------------------------
@@ -158,16 +157,15 @@ class WhatsAppChannel(WebChannel):
 
     async def receive(self, request: Request) -> Response:
         """POST: check size, signature, type and JSON; answer 200 and handle new messages afterwards."""
-        body = await _read_body(request, MAX_BODY)
+        body = await read_body(request, MAX_BODY)
         if body is None:
             log.warning("whatsapp: delivery larger than %d bytes refused", MAX_BODY)
             return _text("Payload Too Large", 413)
         error = await self.wa.webhook_update_validator(body, request.headers.get("x-hub-signature-256"))
         if error:  # 401 without a signature, 403 with a wrong one; nothing is processed
             return _text(*error)
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            log.warning("whatsapp: signed delivery with content type %r refused", ctype)
+        if not json_content(request):
+            log.warning("whatsapp: signed delivery with content type %r refused", request.headers.get("content-type"))
             return _text("Unsupported Media Type", 415)
         try:
             payload = json.loads(body)
@@ -205,20 +203,15 @@ class WhatsAppChannel(WebChannel):
     def chat_id(self, msg: Incoming) -> str:
         """The chat's id: the BSUID when the webhook carries one, else a salted hash of the wa_id.
 
-        The phone number itself is never stored (the chat id is part of every database key).
+        The phone number itself is never stored (the chat id is part of every database key). The hash is
+        Storage.chat_id_hash, whose salt lives in the database and never changes (unlike PANDU_LOG_SALT).
         """
         if msg.user_id:
             return msg.user_id
-        return "wa-" + self.app.storage.chat_hash(f"wa_id:{msg.wa_id}")[:24]
+        return "wa-" + self.app.storage.chat_id_hash(f"wa_id:{msg.wa_id}")[:24]
 
     def chat_key(self, msg: Incoming) -> str:
         return Inbound("whatsapp", self.chat_id(msg)).chat_key
-
-    def _lock(self, chat_key: str) -> asyncio.Lock:
-        lock = self._locks.get(chat_key)
-        if lock is None:
-            lock = self._locks[chat_key] = asyncio.Lock()
-        return lock
 
     async def _handle_all(self, messages: list[Incoming]) -> None:
         for msg in messages:
@@ -232,7 +225,7 @@ class WhatsAppChannel(WebChannel):
         if msg.type in IGNORED_TYPES:
             return
         chat_key = self.chat_key(msg)
-        async with self._lock(chat_key):
+        async with self._locks(chat_key):
             more = wa_render.parse_more(msg.reply_id or "")
             if more is not None:
                 await self._send_page(chat_key, msg.address, *more)
@@ -292,23 +285,6 @@ class WhatsAppChannel(WebChannel):
             await self.wa.send_document(
                 to=to, document=doc.data, filename=doc.filename, caption=wm.text or None, mime_type=doc.mime
             )
-
-
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The request body, or None when it is (or claims to be) larger than `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-    except ClientDisconnect:
-        return b""
-    return b"".join(chunks)
 
 
 def web_channel(app) -> WhatsAppChannel | None:

@@ -159,3 +159,15 @@ async def test_step_answers_double_taps_and_status_race_like_a_sequential_run(ap
     assert statuses.count("sudah") == 1  # ten taps, one answer
     assert statuses.count("belum") == 5  # every typed answer applied once, none lost
     assert_no_errors(caplog)
+
+
+async def test_chat_locks_one_lock_per_key_dropped_when_unused():
+    from bot.app import ChatLocks
+
+    locks = ChatLocks()
+    first = locks("whatsapp:1")
+    assert locks("whatsapp:1") is first and locks("whatsapp:2") is not first
+    async with first:
+        assert locks("whatsapp:1").locked()
+    del first
+    assert len(locks._locks) == 0  # nobody holds or waits for them: nothing is kept per chat

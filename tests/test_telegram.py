@@ -492,3 +492,32 @@ async def test_webhook_route_checks_the_secret(app, fake, monkeypatch):
             await fake.wait_until(lambda: len(fake.sent(77)) == 2 and fake.called("answerCallbackQuery"), "help")
     texts_sent = [c.text for c in fake.sent(77)]
     assert "Selamat datang" in texts_sent[0] and "Cara memakai" in texts_sent[1]  # /bantuan was dropped
+
+
+async def _call_webhook(channel, messages: list[dict], headers: dict[str, str]):
+    """Call the webhook route with raw ASGI messages (a client that drops or lies about its size)."""
+    from starlette.requests import Request
+
+    scope = {"type": "http", "method": "POST", "path": "/webhook/telegram", "query_string": b"",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}  # fmt: skip
+    pending = list(messages)
+
+    async def receive() -> dict:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    return await channel.receive(Request(scope, receive))
+
+
+async def test_webhook_client_dropping_mid_upload_or_claiming_a_huge_body_is_refused(app):
+    from bot.telegram import MAX_WEBHOOK_BODY, TelegramWebhook
+
+    channel = TelegramWebhook(app, TOKEN, SECRET)
+    headers = {SECRET_HEADER: SECRET, "content-type": "application/json"}
+    dropped = [{"type": "http.request", "body": b'{"update_id": 5, "mess', "more_body": True},
+               {"type": "http.disconnect"}]  # fmt: skip
+    r = await _call_webhook(channel, dropped, headers)
+    assert r.status_code == 400  # not an exception (a 500 with a traceback)
+    small = [{"type": "http.request", "body": b'{"update_id": 6}', "more_body": False}]
+    r = await _call_webhook(channel, small, {**headers, "content-length": str(MAX_WEBHOOK_BODY + 1)})
+    assert r.status_code == 413  # refused from its Content-Length, before reading
+    assert channel.application.update_queue.empty()

@@ -9,6 +9,7 @@ import re
 import httpx
 import pytest
 
+from bot.wa_webhook import parse_update
 from bot.whatsapp import WhatsAppChannel, settings_from_env, web_channel
 from bot.web import build_web_app
 from handlers import texts
@@ -191,6 +192,27 @@ async def test_chat_keys_bsuid_when_present_else_hashed_wa_id(client, graph, app
     # the phone number is stored nowhere
     dump = "\n".join(app.storage.db.conn.iterdump())
     assert "6281234567890" not in dump
+
+
+async def test_changing_the_log_salt_keeps_a_wa_id_chat_and_its_data(config, knowledge, wa_env, graph, monkeypatch):
+    """A user without a business-scoped id keeps the same chat (and its proposal) when PANDU_LOG_SALT changes."""
+    from bot.app import build_app
+
+    found = []
+    for salt in ("first-log-salt", "second-log-salt"):
+        monkeypatch.setenv("PANDU_LOG_SALT", salt)
+        app = build_app(config, knowledge)
+        ch = web_channel(app)
+        await ch.startup()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_web_app([ch])), base_url="http://t") as c:
+            if not found:
+                await WaUser(c, graph, "old").send("/usulan")  # a proposal begins: the chat now has data
+        key = ch.chat_key(parse_update(fresh("text_old")).messages[0])
+        found.append((key, app.storage.active_proposal(key)))
+        await ch.shutdown()
+        app.close()
+    assert found[0][0].startswith("whatsapp:wa-") and found[0][1] is not None
+    assert found[1] == found[0]
 
 
 async def test_username_user_without_phone_number_is_answered_by_bsuid(client, graph):
