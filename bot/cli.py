@@ -132,7 +132,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
         from knowledge.flows import load_flows
 
         kb = load_kb(cfg.knowledge_dir)
-        flows = load_flows(cfg.knowledge_dir)
+        flows = load_flows(cfg.knowledge_dir, kb.regulations, kb.sources)  # regulations read once
         problems = kb.problems + flows.problems
         for problem in problems:
             print(problem)

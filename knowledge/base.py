@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.citations import Citation, parse_citation
+from knowledge.normalise import Normaliser
 from knowledge.sources import Source, excerpt_pieces, parse_source
 
 STATUSES = ("verified", "verbatim", "unverified")
@@ -67,6 +68,7 @@ class KnowledgeBase:
     date: str
     directory: Path
     problems: list[str] = field(default_factory=list)
+    sources: dict[str, Source] = field(default_factory=dict)  # parsed source text per citable regulation
 
     def __post_init__(self) -> None:
         self.by_id = {e.id: e for e in self.entries}
@@ -100,6 +102,20 @@ def _load_regulations(directory: Path, problems: list[str]) -> tuple[dict[str, R
     return regs, str(kb.get("version", "?")), str(kb.get("date", "?"))
 
 
+def parse_excerpts(blocks: object, where: str, problems: list[str]) -> tuple[Excerpt, ...]:
+    """[[excerpts]] blocks read as Excerpts; a block without string cite, sumber and text is reported and left out."""
+    if not isinstance(blocks, list):
+        problems.append(f"{where}: 'excerpts' must be a list of [[excerpts]] blocks")
+        return ()
+    out = []
+    for i, ex in enumerate(blocks, 1):
+        if not isinstance(ex, dict) or not all(isinstance(ex.get(k), str) for k in ("cite", "sumber", "text")):
+            problems.append(f"{where}: excerpt {i} needs string fields cite, sumber and text")
+            continue
+        out.append(Excerpt(ex["cite"], ex["sumber"], ex["text"].strip()))
+    return tuple(out)
+
+
 def _entry_from(raw: dict, file: str, problems: list[str]) -> Entry | None:
     name = raw.get("id", Path(file).stem) if isinstance(raw.get("id"), str) else Path(file).stem
     where = f"{file}: {name}"
@@ -129,17 +145,14 @@ def _entry_from(raw: dict, file: str, problems: list[str]) -> Entry | None:
     if related is None:
         problems.append(f"{where}: 'related' must be a list of entry ids")
         bad = True
-    excerpts = []
+    excerpts: tuple[Excerpt, ...] = ()
     if not isinstance(raw["excerpts"], list) or not raw["excerpts"]:
         problems.append(f"{where}: 'excerpts' must hold at least one [[excerpts]] block")
         bad = True
     else:
-        for i, ex in enumerate(raw["excerpts"], 1):
-            if not isinstance(ex, dict) or not all(isinstance(ex.get(k), str) for k in ("cite", "sumber", "text")):
-                problems.append(f"{where}: excerpt {i} needs string fields cite, sumber and text")
-                bad = True
-                continue
-            excerpts.append(Excerpt(ex["cite"], ex["sumber"], ex["text"].strip()))
+        n = len(problems)
+        excerpts = parse_excerpts(raw["excerpts"], where, problems)
+        bad = bad or len(problems) > n
     checklist = raw.get("checklist", False)
     if not isinstance(checklist, bool):
         problems.append(f"{where}: 'checklist' must be true or false")
@@ -157,7 +170,7 @@ def _entry_from(raw: dict, file: str, problems: list[str]) -> Entry | None:
         questions=tuple(q.strip() for q in questions),
         answer=raw["answer"].strip(),
         citations=tuple(citations),
-        excerpts=tuple(excerpts),
+        excerpts=excerpts,
         related=tuple(related),
         checklist=checklist,
         note=raw.get("note", "").strip(),
@@ -276,15 +289,12 @@ def _check_verbatim(where: str, cit: Citation, ex: Excerpt, sources: dict[str, S
     return ocr
 
 
-def _check_cross(entries: list[Entry], problems: list[str]) -> None:
-    from knowledge.normalise import Normaliser
-
+def _check_cross(entries: list[Entry], norm: Normaliser, problems: list[str]) -> None:
     ids: dict[str, str] = {}
     for e in entries:
         if e.id in ids:
             problems.append(f"{e.file}: {e.id}: duplicate id (also in {ids[e.id]})")
         ids.setdefault(e.id, e.file)
-    norm = Normaliser.default()
     seen: dict[str, str] = {}
     for e in entries:
         for r in e.related:
@@ -310,8 +320,14 @@ def _parse_sources(directory: Path, regs: dict[str, Regulation]) -> dict[str, So
     return {short: parse_source(directory / "sources" / reg.source, reg.section) for short, reg in regs.items()}
 
 
-def load_kb(directory: Path) -> KnowledgeBase:
-    """Load every entry under directory/entries and validate the whole knowledge base."""
+def load_kb(directory: Path, norm: Normaliser | None = None) -> KnowledgeBase:
+    """Load every entry under directory/entries and validate the whole knowledge base.
+
+    `norm` is the normaliser the live bot uses (by default the directory's own), so that duplicate phrasings
+    are those the retriever would confuse.
+    """
+    directory = Path(directory)
+    norm = norm or Normaliser.for_directory(directory)
     problems: list[str] = []
     regs, version, date = _load_regulations(directory, problems)
     sources = _parse_sources(directory, regs)
@@ -334,5 +350,5 @@ def load_kb(directory: Path) -> KnowledgeBase:
             continue
         _check_entry(entry, regs, sources, problems)
         entries.append(entry)
-    _check_cross(entries, problems)
-    return KnowledgeBase(entries, regs, version, date, directory, problems)
+    _check_cross(entries, norm, problems)
+    return KnowledgeBase(entries, regs, version, date, directory, problems, sources)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 
-from knowledge.base import STATUSES, Excerpt, check_citations, load_references
+from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts
+from knowledge.sources import Source
 
 KINDS = ("confirm", "text", "choice")
 VALIDATORS = ("text", "name", "duration")
@@ -134,16 +135,6 @@ def _str(raw: dict, key: str, where: str, problems: list[str], required: bool = 
     return value.strip()
 
 
-def _excerpts(raw: dict, where: str, problems: list[str]) -> tuple[Excerpt, ...]:
-    out = []
-    for i, ex in enumerate(raw.get("excerpts", []), 1):
-        if not isinstance(ex, dict) or not all(isinstance(ex.get(k), str) for k in ("cite", "sumber", "text")):
-            problems.append(f"{where}: excerpt {i} needs string fields cite, sumber and text")
-            continue
-        out.append(Excerpt(ex["cite"], ex["sumber"], ex["text"].strip()))
-    return tuple(out)
-
-
 def _status(excerpts: tuple[Excerpt, ...]) -> str:
     return "unverified" if any(ex.sumber == "parafrase" for ex in excerpts) else "verbatim"
 
@@ -169,7 +160,7 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
     where = f"{where.rsplit(':', 1)[0]}: step {sid or '?'}"
     stage, kind, prompt = (_str(raw, k, where, problems) for k in ("stage", "kind", "prompt"))
     citations = _strs(raw, "citations", where, problems, required=False)
-    excerpts = _excerpts(raw, where, problems)
+    excerpts = parse_excerpts(raw.get("excerpts", []), where, problems)
     note, missing = _str(raw, "note", where, problems, False), _str(raw, "missing", where, problems, False)
     fld, label = _str(raw, "field", where, problems, False), _str(raw, "label", where, problems, False)
     validate = raw.get("validate", "text")
@@ -264,13 +255,13 @@ def _triage(raw: dict, flows: Flows, problems: list[str]) -> None:
         if len(options) < 2:
             problems.append(f"{where}: needs at least 2 options")
         q = Question(qid, _str(rq, "prompt", where, problems), _strs(rq, "citations", where, problems),
-                     _excerpts(rq, where, problems), tuple(options))
+                     parse_excerpts(rq.get("excerpts", []), where, problems), tuple(options))
         flows.questions[qid] = q
     for ro in raw.get("outcomes", []):
         oid = _str(ro, "id", file, problems)
         where = f"{file}: outcome {oid or '?'}"
         flows.outcomes[oid] = Outcome(oid, _str(ro, "flow", where, problems, False), _str(ro, "text", where, problems),
-                                      _strs(ro, "citations", where, problems), _excerpts(ro, where, problems))
+                                      _strs(ro, "citations", where, problems), parse_excerpts(ro.get("excerpts", []), where, problems))
 
 
 def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
@@ -301,11 +292,18 @@ def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
                     problems.append(f"{where}: when {qid} = {oid!r} names no triage answer")
 
 
-def load_flows(directory: Path) -> Flows:
-    """Load knowledge/flows/*.toml (triage.toml plus one file per flow) and validate them."""
+def load_flows(
+    directory: Path, regs: dict[str, Regulation] | None = None, sources: dict[str, Source] | None = None
+) -> Flows:
+    """Load knowledge/flows/*.toml (triage.toml plus one file per flow) and validate them.
+
+    Pass the knowledge base's `regs` and `sources` (KnowledgeBase.regulations/.sources) to check against them;
+    without them regulations.toml and the sources are read again (and their problems reported here too).
+    """
     flows = Flows()
     problems = flows.problems
-    regs, sources = load_references(directory, problems)
+    if regs is None or sources is None:
+        regs, sources = load_references(directory, problems)
     folder = directory / "flows"
     files = sorted(folder.glob("*.toml"))
     if not (folder / "triage.toml").is_file():
@@ -328,7 +326,3 @@ def load_flows(directory: Path) -> Flows:
     _check_references(flows, regs, sources, problems)
     return flows
 
-
-def check_flows(directory: Path) -> list[str]:
-    """Every problem of the flow files, as "file: where: what is wrong" lines (empty when all is well)."""
-    return load_flows(directory).problems

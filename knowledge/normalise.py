@@ -68,6 +68,12 @@ class Normaliser:
     def default(cls) -> "Normaliser":
         return _default()
 
+    @classmethod
+    def for_directory(cls, directory: Path) -> "Normaliser":
+        """The normaliser of a knowledge directory: its normalisation.toml, else the default one."""
+        path = Path(directory) / "normalisation.toml"
+        return cls.from_file(path) if path.is_file() else cls.default()
+
     def _replace_phrases(self, tokens: list[str]) -> list[str]:
         for _ in range(_MAX_PASSES):
             out: list[str] = []

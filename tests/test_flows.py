@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from knowledge.flows import CONTENTS, check_flows, load_flows
+from knowledge.flows import CONTENTS, load_flows
 
 REPO = Path(__file__).resolve().parent.parent
 KB = REPO / "knowledge"
@@ -42,7 +42,7 @@ def test_mistakes_are_reported(tmp_path):
     text = pk.read_text(encoding="utf-8")
     pk.write_text(text.replace('note = "Bunyi ketentuan ini berasal', 'xnote = "Bunyi', 1), encoding="utf-8")
     _edit(d / "flows" / "triage.toml", 'outcome = "antar-daerah"', 'outcome = "tidak-ada"')
-    problems = "\n".join(check_flows(d))
+    problems = "\n".join(load_flows(d).problems)
     assert "step inventarisasi: excerpt Permendagri 96/2017 Pasal 13: text not found verbatim" in problems
     assert "Permendagri 96/2017 Pasal 15 cites an article whose text is not in sources" in problems
     assert "no deadline was found" in problems
@@ -56,7 +56,7 @@ def test_a_paraphrase_without_note_and_a_missing_content_field(tmp_path):
     pk = d / "flows" / "pihak-ketiga-prakarsa-desa.toml"
     _edit(pk, 'note = "Bunyi ketentuan ini berasal dari salinan yang diubah mesin dan belum dicocokkan dengan teks resmi."\n', "")
     _edit(pk, 'field = "pendanaan"', 'field = "dana"')
-    problems = "\n".join(check_flows(d))
+    problems = "\n".join(load_flows(d).problems)
     assert "rests on a paraphrase, so it needs a 'note'" in problems
     assert "no text step fills the field 'pendanaan'" in problems
 

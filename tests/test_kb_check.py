@@ -154,3 +154,45 @@ def test_cli_kb_check_exit_codes(tmp_path):
     )
     assert bad.returncode == 1
     assert bad.stdout.startswith("entries/x.toml: x: status must be one of")
+
+
+def test_duplicate_phrasings_are_judged_by_the_directorys_own_normaliser(tmp_path):
+    """Phrasings the live bot's normaliser (the knowledge directory's) makes equal are duplicates."""
+    d = make_kb(tmp_path, **{"satu": {}, "dua": {"questions": QS.replace("contoh", "cth")}})
+    assert not any("is also a phrasing of" in p for p in load_kb(d).problems)
+    norm = d / "normalisation.toml"
+    norm.write_text(norm.read_text(encoding="utf-8").replace("[words]\n", '[words]\ncontoh = ["cth"]\n', 1),
+                    encoding="utf-8")  # fmt: skip
+    found = load_kb(d).problems
+    assert any("satu: phrasing 'pertanyaan contoh nomor satu' is also a phrasing of dua" in p for p in found), found
+
+
+def test_broken_regulations_file_is_reported_once_by_kb_check(tmp_path):
+    import subprocess
+    import sys
+
+    d = make_kb(tmp_path, **{"ok-entry": {}})
+    shutil.copytree(KB / "flows", d / "flows")
+    (d / "regulations.toml").write_text("[kb\nversion = ", encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[knowledge]\npath = "{d}"\n')
+    bad = subprocess.run([sys.executable, "-m", "bot", "kb", "check", "--config", str(cfg)],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 1
+    assert bad.stdout.count("regulations.toml: -: cannot be read") == 1, bad.stdout
+    assert "flows/" in bad.stdout  # the flows are still checked (their citations now name no regulation)
+
+
+def test_load_knowledge_lists_twenty_flow_problems_and_counts_the_rest(tmp_path, base_config):
+    from dataclasses import replace
+
+    from bot.app import KnowledgeError, load_knowledge
+
+    d = tmp_path / "kb"
+    shutil.copytree(KB, d)
+    for path in (d / "flows").glob("*.toml"):
+        path.write_text(path.read_text(encoding="utf-8").replace('kind = "confirm"', 'kind = "toggle"'), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(replace(base_config, knowledge=replace(base_config.knowledge, path=str(d))))
+    assert len(err.value.problems) > 20
+    assert f"… and {len(err.value.problems) - 20} more" in str(err.value)
