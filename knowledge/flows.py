@@ -260,8 +260,9 @@ def _triage(raw: dict, flows: Flows, problems: list[str]) -> None:
     for ro in raw.get("outcomes", []):
         oid = _str(ro, "id", file, problems)
         where = f"{file}: outcome {oid or '?'}"
+        excerpts = parse_excerpts(ro.get("excerpts", []), where, problems)
         flows.outcomes[oid] = Outcome(oid, _str(ro, "flow", where, problems, False), _str(ro, "text", where, problems),
-                                      _strs(ro, "citations", where, problems), parse_excerpts(ro.get("excerpts", []), where, problems))
+                                      _strs(ro, "citations", where, problems), excerpts)
 
 
 def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:

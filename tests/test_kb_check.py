@@ -191,7 +191,8 @@ def test_load_knowledge_lists_twenty_flow_problems_and_counts_the_rest(tmp_path,
     d = tmp_path / "kb"
     shutil.copytree(KB, d)
     for path in (d / "flows").glob("*.toml"):
-        path.write_text(path.read_text(encoding="utf-8").replace('kind = "confirm"', 'kind = "toggle"'), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('kind = "confirm"', 'kind = "toggle"'), encoding="utf-8")
     with pytest.raises(KnowledgeError) as err:
         load_knowledge(replace(base_config, knowledge=replace(base_config.knowledge, path=str(d))))
     assert len(err.value.problems) > 20
