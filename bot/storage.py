@@ -264,7 +264,7 @@ class Storage:
         """
         cur = self.db.execute(
             "INSERT OR IGNORE INTO wa_seen (message_id, seen_at) VALUES (?, ?)",
-            [self.chat_hash(f"wamid:{message_id}"), time.time() if now is None else now],
+            [self.chat_id_hash(f"wamid:{message_id}"), time.time() if now is None else now],
         )
         return cur.rowcount == 1
 
