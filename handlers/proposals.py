@@ -12,6 +12,7 @@ from handlers import checklist as engine
 from handlers import checklist_texts as t
 from handlers import documents, qa, texts
 from handlers.checklist import Answer, Event, Proposal
+from handlers.choosing import label_index, label_key, typed_number
 from handlers.context import Context
 from handlers.messages import Choice, Reply
 from knowledge.flows import Flows
@@ -224,15 +225,33 @@ async def hapus_choice(ctx: Context, rest: str) -> list[Reply]:
 
 
 async def delete_mode(ctx: Context, text: str) -> list[Reply] | None:
-    """While /hapus waits: "1"/"ya"/the label confirms, "2"/the other label keeps; anything else cancels it."""
+    """While /hapus waits: "1"/"ya"/the label confirms, "2"/the other label keeps; anything else cancels it.
+
+    A typed answer counts only while the confirmation is the newest menu shown; text that is not an answer
+    goes to the mode the chat was in before /hapus (e.g. the step that waits), as if /hapus had not been typed.
+    """
     _, data = ctx.storage.get_state(ctx.chat_key)
-    key = text.strip().casefold().rstrip(".")
-    if key in ("1", "ya", t.DELETE_YES.casefold()):
-        return await hapus_choice(ctx, f"ya:{data.get('nonce', '')}")
-    if key in ("2", "tidak", t.DELETE_NO.casefold()):
-        return await hapus_choice(ctx, f"tidak:{data.get('nonce', '')}")
-    ctx.storage.set_state(ctx.chat_key, data.get("mode", ""), data.get("data", {}))
+    nonce = data.get("nonce", "")
+    actions = ("ya", "tidak")
+    latest = ctx.storage.latest_menu(ctx.chat_key)
+    if latest is not None and [payload for _, payload in latest[1]] == [f"hapus:{a}:{nonce}" for a in actions]:
+        n = typed_number(text)
+        i = n - 1 if n in (1, 2) else label_index([t.DELETE_YES, t.DELETE_NO], text)
+        if i is None and label_key(text) in actions:
+            i = actions.index(label_key(text))
+        if i is not None:
+            return await hapus_choice(ctx, f"{actions[i]}:{nonce}")
+    end_delete_mode(ctx)
+    if data.get("mode") == MODE:
+        return await pending_step(ctx, text)
     return None  # not an answer to the confirmation: handle it as usual (the deletion is called off)
+
+
+def end_delete_mode(ctx: Context) -> None:
+    """Call off a pending /hapus confirmation: the chat returns to the mode it was in before."""
+    mode, data = ctx.storage.get_state(ctx.chat_key)
+    if mode == MODE_DELETE:
+        ctx.storage.set_state(ctx.chat_key, data.get("mode", ""), data.get("data", {}))
 
 
 async def dokumen(ctx: Context, arg: str = "") -> list[Reply]:
