@@ -122,6 +122,24 @@ def fields(flows: Flows, p: Proposal) -> dict[str, str]:
     return out
 
 
+def repair(flows: Flows, p: Proposal) -> Proposal:
+    """A proposal fitted to changed flows (after /muatulang), or `p` itself when nothing it points at is gone.
+
+    A removed triage question or flow restarts the triage (answers are kept); a removed step moves on to the
+    next pending step. The revision is bumped, so buttons shown before the change expire.
+    """
+    if p.current in (NAME, STOPPED):
+        return p
+    if p.current.startswith(TRIAGE):
+        if p.current[len(TRIAGE):] in flows.questions:
+            return p
+    elif flow_of(flows, p) is not None:
+        if p.current == DONE or p.current in {s.id for s in active_steps(flows, p)}:
+            return p
+        return replace(p, current=next_pending(flows, p), revision=p.revision + 1)
+    return replace(p, flow="", outcome="", triage={}, current=TRIAGE + flows.start, revision=p.revision + 1)
+
+
 # -- the question rule ----------------------------------------------------------------------------------
 QUESTION_WORDS = (
     "apa", "apakah", "bagaimana", "gimana", "bagaimanakah", "siapa", "siapakah", "kapan", "berapa", "mengapa",

@@ -35,11 +35,16 @@ def load(ctx: Context, proposal_id: int) -> Proposal | None:
     if found is None:
         return None
     data, answers = found
-    return Proposal(
+    p = Proposal(
         id=data["id"], name=data["name"], flow=data["flow"], outcome=data["outcome"], current=data["current"],
         revision=data["revision"], triage=data["triage"],
         answers={k: Answer(status, value) for k, (status, value) in answers.items()},
     )
+    fixed = engine.repair(_flows(ctx), p)  # the flows may have changed since (/muatulang)
+    if fixed is not p:
+        log.info("proposal %s repaired after a flow change: %s → %s", p.id, p.current, fixed.current)
+        save(ctx, fixed)
+    return fixed
 
 
 def save(ctx: Context, p: Proposal) -> None:
