@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from handlers import checklist_texts as t
+from handlers import texts
+from handlers.citing import cite_line, excerpt_blocks, with_citations
 from handlers.choosing import label_index, label_key, typed_number
 from handlers.messages import Choice, Reply
 from knowledge.flows import Flow, Flows, Question, Step
@@ -239,8 +241,7 @@ def prompt(flows: Flows, p: Proposal) -> list[Reply]:
         return [Reply(t.ASK_NAME, heading=t.NAME_HEADING)]
     if p.current.startswith(TRIAGE):
         q = flows.questions[p.current[len(TRIAGE):]]
-        return [Reply(f"{q.prompt}\n\n{t.CITATION}: " + "; ".join(q.citations), heading=t.TRIAGE_HEADING,
-                      choices=triage_choices(p, q))]
+        return [Reply(with_citations(q.prompt, q.citations), heading=t.TRIAGE_HEADING, choices=triage_choices(p, q))]
     if p.current == STOPPED:
         return [Reply(t.STOPPED.format(name=p.name))]
     f = flow_of(flows, p)
@@ -261,9 +262,9 @@ def prompt(flows: Flows, p: Proposal) -> list[Reply]:
     if s.missing:
         parts.append(f"{s.missing}: {t.NO_BASIS}")
     if s.status == "unverified" and s.note:
-        parts.append(t.UNVERIFIED + s.note)
+        parts.append(texts.UNVERIFIED_MARK + s.note)
     if s.citations:
-        parts.append(f"{t.CITATION}: " + "; ".join(s.citations))
+        parts.append(cite_line(s.citations))
     return [Reply("\n\n".join(parts), heading=f"{stage.title} {pos}/{len(mine)}", choices=step_choices(p, s))]
 
 
@@ -280,16 +281,11 @@ def why(flows: Flows, p: Proposal, step_id: str) -> list[Reply]:
         if s is None:
             return [Reply(t.STALE)]
         cits, excerpts, missing, note = s.citations, s.excerpts, s.missing, s.note if s.status == "unverified" else ""
-    blocks = []
-    if cits:
-        blocks.append(f"{t.CITATION}: " + "; ".join(cits))
-    for ex in excerpts:
-        label = ex.cite if ex.sumber == "verbatim" else f"{ex.cite} {t.PARAPHRASE}"
-        blocks.append(f"{label}:\n{ex.text}")
+    blocks = ([cite_line(cits)] if cits else []) + excerpt_blocks(excerpts)
     if missing:
         blocks.append(f"{missing}: {t.NO_BASIS}")
     if note:
-        blocks.append(t.UNVERIFIED + note)
+        blocks.append(texts.UNVERIFIED_MARK + note)
     return [Reply("\n\n".join(blocks), heading=t.WHY_HEADING)]
 
 
@@ -313,7 +309,7 @@ def _triage_answer(flows: Flows, p: Proposal, qid: str, option_id: str) -> tuple
         p = replace(p, triage=triage, current=TRIAGE + opt.next, revision=p.revision + 1)
         return p, prompt(flows, p)
     outcome = flows.outcomes[opt.outcome]
-    text = outcome.text + f"\n\n{t.CITATION}: " + "; ".join(outcome.citations)
+    text = with_citations(outcome.text, outcome.citations)
     p = replace(p, triage=triage, outcome=outcome.id, flow=outcome.flow, revision=p.revision + 1)
     if not outcome.flow:
         p = replace(p, current=STOPPED)

@@ -1,8 +1,6 @@
 """User-facing texts of the proposal checklist (Bahasa Indonesia, short: read on phone screens)."""
 
 NO_BASIS = "belum ada dasar dalam teks yang tersedia; tanyakan ke Camat/DPMD."
-UNVERIFIED = "⚠️ "
-CITATION = "Dasar"
 CURRENT_ANSWER = "Jawaban tersimpan: {value}"
 SAVED = "Tersimpan: {value}."
 UNCHANGED = "jawaban lama tidak diubah"
@@ -34,7 +32,6 @@ DONE = (
 DONE_COMPLETE = "lengkap semua"
 STALE = "Maaf, tombol itu sudah kedaluwarsa (langkahnya sudah dijawab atau berubah). Tidak ada yang diubah."
 WHY_HEADING = "Kenapa langkah ini?"
-PARAPHRASE = "(uraian sekunder, bukan bunyi resmi pasal)"
 CANNOT_SKIP = "Langkah ini tidak bisa dilewati. Silakan pilih salah satu jawaban."
 NOT_IN_FLOW = "Tidak ada langkah usulan yang sedang ditanyakan. Ketik /usulan untuk memulai atau melanjutkan."
 NO_PROPOSAL = "Belum ada usulan kerja sama. Ketik /usulan untuk memulai."

@@ -12,6 +12,7 @@ from handlers import checklist as engine
 from handlers import checklist_texts as t
 from handlers import documents, qa, texts
 from handlers.checklist import Answer, Event, Proposal
+from handlers.citing import with_citations
 from handlers.choosing import label_index, label_key, typed_number
 from handlers.context import Context
 from handlers.messages import Choice, Reply
@@ -138,7 +139,7 @@ def _status_reply(ctx: Context, p: Proposal) -> Reply:
     flow = engine.flow_of(flows, p)
     if p.current == engine.STOPPED:
         outcome = flows.outcomes.get(p.outcome)
-        reason = outcome.text + f"\n\n{t.CITATION}: " + "; ".join(outcome.citations) if outcome else ""
+        reason = with_citations(outcome.text, outcome.citations) if outcome else ""
         return Reply(t.STATUS_STOPPED.format(reason=reason).strip(), heading=t.STATUS_HEADING.format(name=p.name),
                      choices=(Choice(t.NEW, "usl:n"),))
     choices = [Choice(t.CONTINUE_BUTTON, f"usl:o:{p.id}")]

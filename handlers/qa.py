@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from handlers import texts
+from handlers.citing import cite_line, excerpt_blocks
 from handlers.context import Context
 from handlers.messages import Choice, Reply
 from knowledge.base import Entry
@@ -25,7 +26,7 @@ def main_menu_choices() -> tuple[Choice, ...]:
 
 def entry_reply(ctx: Context, entry: Entry) -> Reply:
     """An entry's answer: text, citations, an unverified warning if needed, and its buttons."""
-    parts = [entry.answer, f"{texts.CITATION_LABEL}: " + "; ".join(entry.citations)]
+    parts = [entry.answer, cite_line(entry.citations)]
     if entry.status == "unverified" and entry.note:
         parts.append(texts.UNVERIFIED_MARK + entry.note)
     choices = [Choice(texts.EXCERPT_BUTTON, f"kb:pasal:{entry.id}")]
@@ -41,10 +42,7 @@ def entry_reply(ctx: Context, entry: Entry) -> Reply:
 
 def excerpt_reply(ctx: Context, entry: Entry) -> Reply:
     """The regulation wording an entry rests on, each block under its citation."""
-    blocks = []
-    for ex in entry.excerpts:
-        label = ex.cite if ex.sumber == "verbatim" else f"{ex.cite} {texts.EXCERPT_PARAPHRASE}"
-        blocks.append(f"{label}:\n{ex.text}")
+    blocks = excerpt_blocks(entry.excerpts)
     if entry.status == "verified":
         blocks.append(texts.EXCERPT_VERIFIED_NOTE.format(where=entry.verified_against))
     elif entry.status == "verbatim":
