@@ -235,6 +235,16 @@ def triage_choices(p: Proposal, q: Question) -> tuple[Choice, ...]:
     return opts + (Choice(t.WHY, _payload("w", p.id, TRIAGE + q.id)),)
 
 
+def pending_choices(flows: Flows, p: Proposal) -> tuple[Choice, ...]:
+    """The buttons of the pending triage question or step (none at the name step or when nothing is pending)."""
+    if p.current.startswith(TRIAGE):
+        q = flows.questions.get(p.current[len(TRIAGE):])
+        return triage_choices(p, q) if q else ()
+    f = flow_of(flows, p)
+    s = f.step(p.current) if f else None
+    return step_choices(p, s) if s else ()
+
+
 def prompt(flows: Flows, p: Proposal) -> list[Reply]:
     """The replies that ask the pending step (or say the proposal is finished)."""
     if p.current == NAME:

@@ -351,6 +351,7 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
     flows = _flows(ctx)
     flow = engine.flow_of(flows, p)
     step = flow.step(p.current) if flow else None
+    choices = engine.pending_choices(flows, p)
     latest = ctx.storage.latest_menu(ctx.chat_key)
     if (
         latest is not None
@@ -370,14 +371,15 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         # The step's own buttons answer to their number or label too (a client without buttons is never
         # stuck); a bare "1"/"2" is never a usable field value anyway, except at a duration step, where it
         # is a value without its unit (the validation asks for one, and names "lewati").
-        key = text.strip().casefold().rstrip("?!. ")
-        raw = text.strip().rstrip(".)")
-        labels = [c.label for c in engine.prompt(flows, p)[-1].choices]
-        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(labels) and step.validate != "duration":
-            key = labels[int(raw) - 1].casefold().rstrip("?!. ")
-        if key == t.SKIP.casefold():
+        labels = [c.label for c in choices]
+        n = typed_number(text)
+        if n is None:
+            i = label_index(labels, text)
+        else:
+            i = n - 1 if 1 <= n <= len(labels) and step.validate != "duration" else None
+        if i is not None and labels[i] == t.SKIP:
             return run(ctx, p, Event("skip", step=p.current))
-        if key == t.WHY.casefold().rstrip("?"):
+        if i is not None and labels[i] == t.WHY:
             return run(ctx, p, Event("why", step=p.current))
     if p.current.startswith(engine.TRIAGE) or (step is not None and step.kind != "text"):
         value, problem = engine.match_typed(p, flows, text)
@@ -386,16 +388,17 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         if value is not None:
             return run(ctx, p, Event("answer", step=p.current, value=value, revision=p.revision))
         if problem == "range":
-            n = len(engine.prompt(flows, p)[-1].choices)
-            return [Reply(texts.OUT_OF_RANGE.format(n=int(text.strip().rstrip(".)")), max=n))]
+            return [Reply(texts.OUT_OF_RANGE.format(n=typed_number(text), max=len(choices)))]
         kind = "choice"
     else:
         kind = "text"
     talk = ctx.knowledge.retriever.norm.smalltalk(text)
+    found = None  # the retriever's result, searched once and handed to the answer
     if talk:
         outcome = "smalltalk"
     elif kind == "choice" or engine.looks_like_question(text):
-        outcome = ctx.knowledge.retriever.search(text).outcome
+        found = ctx.knowledge.retriever.search(text)
+        outcome = found.outcome
     else:
         outcome = "none"
     verdict = engine.classify_typed(kind, text, outcome)
@@ -405,9 +408,9 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
     if verdict == "smalltalk":
         lead = t.SMALLTALK.get(talk or "", t.SMALLTALK["greeting"])
     elif verdict == "unclear":
-        lead = t.CHOOSE_ONE.format(n=len(engine.prompt(flows, p)[-1].choices))
+        lead = t.CHOOSE_ONE.format(n=len(choices))
     else:
-        answer, lead = await qa.answer_question(ctx, text), t.QUESTION_THEN_STEP
+        answer, lead = await qa.answer_question(ctx, text, found), t.QUESTION_THEN_STEP
     return answer + _ask_again(ctx, p, lead)
 
 

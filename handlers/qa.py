@@ -9,6 +9,7 @@ from handlers.citing import cite_line, excerpt_blocks
 from handlers.context import Context
 from handlers.messages import Choice, Reply
 from knowledge.base import Entry
+from knowledge.retrieval import Result
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,16 @@ def excerpt_reply(ctx: Context, entry: Entry) -> Reply:
     return Reply("\n\n".join(blocks), heading=f"{texts.EXCERPT_HEADING}: {entry.title}", choices=back)
 
 
-async def answer_question(ctx: Context, question: str) -> list[Reply]:
-    """Answer a free-text question: the entry, "Maksud Bapak/Ibu:" with topics, or out of scope."""
+async def answer_question(ctx: Context, question: str, result: Result | None = None) -> list[Reply]:
+    """Answer a free-text question: the entry, "Maksud Bapak/Ibu:" with topics, or out of scope.
+
+    `result` is the retriever's result for the question when the caller has already searched for it.
+    """
     question = question.strip()
     if len(question) > MAX_QUESTION:
         return [Reply(texts.TOO_LONG.format(n=len(question), max=MAX_QUESTION))]
-    result = ctx.knowledge.retriever.search(question)
+    if result is None:
+        result = ctx.knowledge.retriever.search(question)
     if result.outcome == "smalltalk":
         if result.smalltalk == "thanks":
             return [Reply(texts.THANKS)]
