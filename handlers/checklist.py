@@ -258,7 +258,7 @@ def prompt(flows: Flows, p: Proposal) -> list[Reply]:
     s = f.step(p.current) if f else None
     if f is None or s is None or p.current == DONE:
         missing = [m for _, _, _, ms in progress(flows, p) for m in ms]
-        text = t.DONE.format(name=p.name, missing=str(len(missing)) + " langkah" if missing else t.DONE_COMPLETE)
+        text = t.DONE.format(name=p.name, missing=t.DONE_MISSING.format(n=len(missing)) if missing else t.DONE_COMPLETE)
         return [Reply(text, choices=(Choice(t.DOCS_BUTTON, _payload("d", p.id)),
                                       Choice(t.SUMMARY_BUTTON, _payload("r", p.id)),
                                       Choice(t.STATUS_BUTTON, _payload("st", p.id))))]

@@ -30,6 +30,7 @@ DONE = (
     "Bapak/Ibu bisa mengunduh dokumennya, melihat /status, atau mengubah jawaban dengan /ubah."
 )
 DONE_COMPLETE = "lengkap semua"
+DONE_MISSING = "{n} langkah"
 STALE = "Maaf, tombol itu sudah kedaluwarsa (langkahnya sudah dijawab atau berubah). Tidak ada yang diubah."
 WHY_HEADING = "Kenapa langkah ini?"
 CANNOT_SKIP = "Langkah ini tidak bisa dilewati. Silakan pilih salah satu jawaban."
@@ -41,12 +42,12 @@ RESUME_MENU_STOPPED = "Usulan aktif: \"{name}\" ({where}). Buat usulan baru?"
 WHERE_STOPPED = "berhenti: jenisnya di luar cakupan panduan"
 WHERE_DONE = "semua langkah dilalui, {n} belum lengkap"
 WHERE_COMPLETE = "selesai, semua lengkap"
+WHERE_STEPS = "{done}/{total} langkah"
 RESUME = "Lanjutkan: {name}"
 NEW = "Usulan baru"
 OPEN = "Buka: {name}"
-MORE_PROPOSALS = "Usulan lain tersimpan: {n}."
 
-ASK_AGAIN = "Kembali ke usulan \"{name}\":"
+ASK_AGAIN = "Kembali ke usulan \"{name}\": (/usulan baru untuk usulan lain)"
 
 EDIT_STAGE = "Pilih tahap yang ingin diubah:"
 EDIT_STEP = "Pilih langkah yang ingin diubah:"

@@ -95,7 +95,7 @@ def _where(ctx: Context, p: Proposal) -> str:
     done, total = sum(d for _, d, _, _ in stages), sum(n for _, _, n, _ in stages)
     if p.current == engine.DONE:
         return t.WHERE_DONE.format(n=total - done) if done < total else t.WHERE_COMPLETE
-    return f"{done}/{total} langkah"
+    return t.WHERE_STEPS.format(done=done, total=total)
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ async def usulan(ctx: Context, arg: str = "") -> list[Reply]:
         text = menu.format(name=p.name or "?", where=_where(ctx, p))
         return [Reply(text, choices=tuple(choices))]
     _set_mode(ctx, p)
-    return [Reply(t.ASK_AGAIN.format(name=p.name or "?") + " " + "(/usulan baru untuk usulan lain)")] + run(
+    return [Reply(t.ASK_AGAIN.format(name=p.name or "?"))] + run(
         ctx, p, Event("show")
     )
 

@@ -29,3 +29,14 @@ async def test_text_step_buttons_answer_to_their_labels(chat, app):
     assert "Dilewati" in chat.text
     await chat.send("3")  # no third button: a typed value, refused as too short to be a name
     assert t.TOO_SHORT in chat.text
+
+
+async def test_main_menu_payloads_run_only_the_menu_commands(chat, app):
+    from handlers import router, texts
+    from handlers.context import Context
+    from handlers.messages import Inbound
+
+    ctx = Context(app, Inbound("test", "u1"))
+    for name in ("hapus", "muatulang", "", "tanya:x"):
+        assert [r.text for r in await router.dispatch_payload(ctx, f"menu:{name}")] == [texts.EXPIRED], name
+    assert [r.text for r in await router.dispatch_payload(ctx, "menu:tanya")] == [texts.ASK_PROMPT]
