@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from handlers import checklist_texts as t
+from handlers import texts
+from handlers.citing import cite_line, excerpt_blocks, with_citations
 from handlers.choosing import label_index, label_key, typed_number
 from handlers.messages import Choice, Reply
 from knowledge.flows import Flow, Flows, Question, Step
@@ -122,6 +124,24 @@ def fields(flows: Flows, p: Proposal) -> dict[str, str]:
     return out
 
 
+def repair(flows: Flows, p: Proposal) -> Proposal:
+    """A proposal fitted to changed flows (after /muatulang), or `p` itself when nothing it points at is gone.
+
+    A removed triage question or flow restarts the triage (answers are kept); a removed step moves on to the
+    next pending step. The revision is bumped, so buttons shown before the change expire.
+    """
+    if p.current in (NAME, STOPPED):
+        return p
+    if p.current.startswith(TRIAGE):
+        if p.current[len(TRIAGE):] in flows.questions:
+            return p
+    elif flow_of(flows, p) is not None:
+        if p.current == DONE or p.current in {s.id for s in active_steps(flows, p)}:
+            return p
+        return replace(p, current=next_pending(flows, p), revision=p.revision + 1)
+    return replace(p, flow="", outcome="", triage={}, current=TRIAGE + flows.start, revision=p.revision + 1)
+
+
 # -- the question rule ----------------------------------------------------------------------------------
 QUESTION_WORDS = (
     "apa", "apakah", "bagaimana", "gimana", "bagaimanakah", "siapa", "siapakah", "kapan", "berapa", "mengapa",
@@ -215,21 +235,30 @@ def triage_choices(p: Proposal, q: Question) -> tuple[Choice, ...]:
     return opts + (Choice(t.WHY, _payload("w", p.id, TRIAGE + q.id)),)
 
 
+def pending_choices(flows: Flows, p: Proposal) -> tuple[Choice, ...]:
+    """The buttons of the pending triage question or step (none at the name step or when nothing is pending)."""
+    if p.current.startswith(TRIAGE):
+        q = flows.questions.get(p.current[len(TRIAGE):])
+        return triage_choices(p, q) if q else ()
+    f = flow_of(flows, p)
+    s = f.step(p.current) if f else None
+    return step_choices(p, s) if s else ()
+
+
 def prompt(flows: Flows, p: Proposal) -> list[Reply]:
     """The replies that ask the pending step (or say the proposal is finished)."""
     if p.current == NAME:
         return [Reply(t.ASK_NAME, heading=t.NAME_HEADING)]
     if p.current.startswith(TRIAGE):
         q = flows.questions[p.current[len(TRIAGE):]]
-        return [Reply(f"{q.prompt}\n\n{t.CITATION}: " + "; ".join(q.citations), heading=t.TRIAGE_HEADING,
-                      choices=triage_choices(p, q))]
+        return [Reply(with_citations(q.prompt, q.citations), heading=t.TRIAGE_HEADING, choices=triage_choices(p, q))]
     if p.current == STOPPED:
         return [Reply(t.STOPPED.format(name=p.name))]
     f = flow_of(flows, p)
     s = f.step(p.current) if f else None
     if f is None or s is None or p.current == DONE:
         missing = [m for _, _, _, ms in progress(flows, p) for m in ms]
-        text = t.DONE.format(name=p.name, missing=str(len(missing)) + " langkah" if missing else t.DONE_COMPLETE)
+        text = t.DONE.format(name=p.name, missing=t.DONE_MISSING.format(n=len(missing)) if missing else t.DONE_COMPLETE)
         return [Reply(text, choices=(Choice(t.DOCS_BUTTON, _payload("d", p.id)),
                                       Choice(t.SUMMARY_BUTTON, _payload("r", p.id)),
                                       Choice(t.STATUS_BUTTON, _payload("st", p.id))))]
@@ -243,9 +272,9 @@ def prompt(flows: Flows, p: Proposal) -> list[Reply]:
     if s.missing:
         parts.append(f"{s.missing}: {t.NO_BASIS}")
     if s.status == "unverified" and s.note:
-        parts.append(t.UNVERIFIED + s.note)
+        parts.append(texts.UNVERIFIED_MARK + s.note)
     if s.citations:
-        parts.append(f"{t.CITATION}: " + "; ".join(s.citations))
+        parts.append(cite_line(s.citations))
     return [Reply("\n\n".join(parts), heading=f"{stage.title} {pos}/{len(mine)}", choices=step_choices(p, s))]
 
 
@@ -262,16 +291,11 @@ def why(flows: Flows, p: Proposal, step_id: str) -> list[Reply]:
         if s is None:
             return [Reply(t.STALE)]
         cits, excerpts, missing, note = s.citations, s.excerpts, s.missing, s.note if s.status == "unverified" else ""
-    blocks = []
-    if cits:
-        blocks.append(f"{t.CITATION}: " + "; ".join(cits))
-    for ex in excerpts:
-        label = ex.cite if ex.sumber == "verbatim" else f"{ex.cite} {t.PARAPHRASE}"
-        blocks.append(f"{label}:\n{ex.text}")
+    blocks = ([cite_line(cits)] if cits else []) + excerpt_blocks(excerpts)
     if missing:
         blocks.append(f"{missing}: {t.NO_BASIS}")
     if note:
-        blocks.append(t.UNVERIFIED + note)
+        blocks.append(texts.UNVERIFIED_MARK + note)
     return [Reply("\n\n".join(blocks), heading=t.WHY_HEADING)]
 
 
@@ -295,7 +319,7 @@ def _triage_answer(flows: Flows, p: Proposal, qid: str, option_id: str) -> tuple
         p = replace(p, triage=triage, current=TRIAGE + opt.next, revision=p.revision + 1)
         return p, prompt(flows, p)
     outcome = flows.outcomes[opt.outcome]
-    text = outcome.text + f"\n\n{t.CITATION}: " + "; ".join(outcome.citations)
+    text = with_citations(outcome.text, outcome.citations)
     p = replace(p, triage=triage, outcome=outcome.id, flow=outcome.flow, revision=p.revision + 1)
     if not outcome.flow:
         p = replace(p, current=STOPPED)

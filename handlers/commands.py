@@ -6,6 +6,8 @@ from handlers import qa, texts
 from handlers.context import Context
 from handlers.messages import Reply
 
+MENU_COMMANDS = {"mulai", "tanya", "usulan", "bantuan"}  # the commands main-menu buttons ("menu:<name>") run
+
 
 async def start(ctx: Context, arg: str = "") -> list[Reply]:
     """/mulai: greeting and the main menu."""
@@ -35,11 +37,9 @@ async def menu_choice(ctx: Context, rest: str) -> list[Reply]:
     """Main-menu buttons: menu:mulai, menu:tanya, menu:usulan, menu:bantuan."""
     from handlers.router import COMMANDS
 
-    name = {"tanya": "tanya", "bantuan": "bantuan", "mulai": "mulai", "usulan": "usulan"}.get(rest)
-    handler = COMMANDS.get(name) if name else None
-    if handler is None:
+    if rest not in MENU_COMMANDS:
         return [Reply(texts.EXPIRED)]
-    return await handler(ctx, "")
+    return await COMMANDS[rest](ctx, "")
 
 
 async def kb_choice(ctx: Context, rest: str) -> list[Reply]:

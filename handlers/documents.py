@@ -17,6 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from handlers import checklist as engine
 from handlers import checklist_texts as t
 from handlers.checklist import Proposal
+from handlers.citing import cite_line
 from handlers.messages import Document
 from knowledge.flows import CONTENTS, Flow, Flows
 
@@ -93,7 +94,7 @@ def summary_docx(flows: Flows, p: Proposal) -> Document:
     outcome = flows.outcomes.get(p.outcome)
     if outcome:
         doc.add_paragraph(outcome.text)
-        _note(doc, "Dasar: " + "; ".join(outcome.citations))
+        _note(doc, cite_line(outcome.citations))
     # The parties are the first stage's table below (one "Para pihak" heading, not two).
     steps = engine.active_steps(flows, p)
     for (title, done, total, _), stage in zip(engine.progress(flows, p), flow.stages):

@@ -4,6 +4,7 @@ load the proposal, apply the event, write the new state, and only then return th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import replace
@@ -12,6 +13,8 @@ from handlers import checklist as engine
 from handlers import checklist_texts as t
 from handlers import documents, qa, texts
 from handlers.checklist import Answer, Event, Proposal
+from handlers.citing import with_citations
+from handlers.choosing import label_index, label_key, typed_number
 from handlers.context import Context
 from handlers.messages import Choice, Reply
 from knowledge.flows import Flows
@@ -34,11 +37,16 @@ def load(ctx: Context, proposal_id: int) -> Proposal | None:
     if found is None:
         return None
     data, answers = found
-    return Proposal(
+    p = Proposal(
         id=data["id"], name=data["name"], flow=data["flow"], outcome=data["outcome"], current=data["current"],
         revision=data["revision"], triage=data["triage"],
         answers={k: Answer(status, value) for k, (status, value) in answers.items()},
     )
+    fixed = engine.repair(_flows(ctx), p)  # the flows may have changed since (/muatulang)
+    if fixed is not p:
+        log.info("proposal %s repaired after a flow change: %s → %s", p.id, p.current, fixed.current)
+        save(ctx, fixed)
+    return fixed
 
 
 def save(ctx: Context, p: Proposal) -> None:
@@ -87,7 +95,7 @@ def _where(ctx: Context, p: Proposal) -> str:
     done, total = sum(d for _, d, _, _ in stages), sum(n for _, _, n, _ in stages)
     if p.current == engine.DONE:
         return t.WHERE_DONE.format(n=total - done) if done < total else t.WHERE_COMPLETE
-    return f"{done}/{total} langkah"
+    return t.WHERE_STEPS.format(done=done, total=total)
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -108,7 +116,7 @@ async def usulan(ctx: Context, arg: str = "") -> list[Reply]:
         text = menu.format(name=p.name or "?", where=_where(ctx, p))
         return [Reply(text, choices=tuple(choices))]
     _set_mode(ctx, p)
-    return [Reply(t.ASK_AGAIN.format(name=p.name or "?") + " " + "(/usulan baru untuk usulan lain)")] + run(
+    return [Reply(t.ASK_AGAIN.format(name=p.name or "?"))] + run(
         ctx, p, Event("show")
     )
 
@@ -132,7 +140,7 @@ def _status_reply(ctx: Context, p: Proposal) -> Reply:
     flow = engine.flow_of(flows, p)
     if p.current == engine.STOPPED:
         outcome = flows.outcomes.get(p.outcome)
-        reason = outcome.text + f"\n\n{t.CITATION}: " + "; ".join(outcome.citations) if outcome else ""
+        reason = with_citations(outcome.text, outcome.citations) if outcome else ""
         return Reply(t.STATUS_STOPPED.format(reason=reason).strip(), heading=t.STATUS_HEADING.format(name=p.name),
                      choices=(Choice(t.NEW, "usl:n"),))
     choices = [Choice(t.CONTINUE_BUTTON, f"usl:o:{p.id}")]
@@ -224,27 +232,46 @@ async def hapus_choice(ctx: Context, rest: str) -> list[Reply]:
 
 
 async def delete_mode(ctx: Context, text: str) -> list[Reply] | None:
-    """While /hapus waits: "1"/"ya"/the label confirms, "2"/the other label keeps; anything else cancels it."""
+    """While /hapus waits: "1"/"ya"/the label confirms, "2"/the other label keeps; anything else cancels it.
+
+    A typed answer counts only while the confirmation is the newest menu shown; text that is not an answer
+    goes to the mode the chat was in before /hapus (e.g. the step that waits), as if /hapus had not been typed.
+    """
     _, data = ctx.storage.get_state(ctx.chat_key)
-    key = text.strip().casefold().rstrip(".")
-    if key in ("1", "ya", t.DELETE_YES.casefold()):
-        return await hapus_choice(ctx, f"ya:{data.get('nonce', '')}")
-    if key in ("2", "tidak", t.DELETE_NO.casefold()):
-        return await hapus_choice(ctx, f"tidak:{data.get('nonce', '')}")
-    ctx.storage.set_state(ctx.chat_key, data.get("mode", ""), data.get("data", {}))
+    nonce = data.get("nonce", "")
+    actions = ("ya", "tidak")
+    latest = ctx.storage.latest_menu(ctx.chat_key)
+    if latest is not None and [payload for _, payload in latest[1]] == [f"hapus:{a}:{nonce}" for a in actions]:
+        n = typed_number(text)
+        i = n - 1 if n in (1, 2) else label_index([t.DELETE_YES, t.DELETE_NO], text)
+        if i is None and label_key(text) in actions:
+            i = actions.index(label_key(text))
+        if i is not None:
+            return await hapus_choice(ctx, f"{actions[i]}:{nonce}")
+    end_delete_mode(ctx)
+    if data.get("mode") == MODE:
+        return await pending_step(ctx, text)
     return None  # not an answer to the confirmation: handle it as usual (the deletion is called off)
+
+
+def end_delete_mode(ctx: Context) -> None:
+    """Call off a pending /hapus confirmation: the chat returns to the mode it was in before."""
+    mode, data = ctx.storage.get_state(ctx.chat_key)
+    if mode == MODE_DELETE:
+        ctx.storage.set_state(ctx.chat_key, data.get("mode", ""), data.get("data", {}))
 
 
 async def dokumen(ctx: Context, arg: str = "") -> list[Reply]:
     """/dokumen: the proposal's .docx documents (summary, draft, and for antar-Desa the offer letter)."""
-    return _on_active(ctx, _documents)
+    p = active(ctx)
+    return [Reply(t.NO_PROPOSAL)] if p is None else await _documents(ctx, p)
 
 
-def _documents(ctx: Context, p: Proposal) -> list[Reply]:
+async def _documents(ctx: Context, p: Proposal) -> list[Reply]:
     flows = _flows(ctx)
     if engine.flow_of(flows, p) is None:
         return [Reply(t.DOCS_NOT_READY)]
-    docs = documents.build_all(flows, p)
+    docs = await asyncio.to_thread(documents.build_all, flows, p)  # ~130 ms: other chats go on meanwhile
     replies = [Reply(t.DOCS_INTRO.format(name=p.name))] + [Reply(d.caption, document=d) for d in docs]
     if p.current not in (engine.DONE, engine.STOPPED):  # mid-flow: one tap back to the pending step
         replies.append(Reply(t.DOCS_THEN_CONTINUE, choices=(Choice(t.CONTINUE_BUTTON, f"usl:o:{p.id}"),)))
@@ -285,7 +312,7 @@ async def choice(ctx: Context, rest: str) -> list[Reply]:
     if action == "w" and len(parts) == 3:
         return run(ctx, p, Event("why", step=parts[2]))
     if action == "d":
-        return _documents(ctx, p)
+        return await _documents(ctx, p)
     if action == "r":
         return [_summary_reply(ctx, p)]
     if action == "st":
@@ -326,6 +353,7 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
     flows = _flows(ctx)
     flow = engine.flow_of(flows, p)
     step = flow.step(p.current) if flow else None
+    choices = engine.pending_choices(flows, p)
     latest = ctx.storage.latest_menu(ctx.chat_key)
     if (
         latest is not None
@@ -345,14 +373,15 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         # The step's own buttons answer to their number or label too (a client without buttons is never
         # stuck); a bare "1"/"2" is never a usable field value anyway, except at a duration step, where it
         # is a value without its unit (the validation asks for one, and names "lewati").
-        key = text.strip().casefold().rstrip("?!. ")
-        raw = text.strip().rstrip(".)")
-        labels = [c.label for c in engine.prompt(flows, p)[-1].choices]
-        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(labels) and step.validate != "duration":
-            key = labels[int(raw) - 1].casefold().rstrip("?!. ")
-        if key == t.SKIP.casefold():
+        labels = [c.label for c in choices]
+        n = typed_number(text)
+        if n is None:
+            i = label_index(labels, text)
+        else:
+            i = n - 1 if 1 <= n <= len(labels) and step.validate != "duration" else None
+        if i is not None and labels[i] == t.SKIP:
             return run(ctx, p, Event("skip", step=p.current))
-        if key == t.WHY.casefold().rstrip("?"):
+        if i is not None and labels[i] == t.WHY:
             return run(ctx, p, Event("why", step=p.current))
     if p.current.startswith(engine.TRIAGE) or (step is not None and step.kind != "text"):
         value, problem = engine.match_typed(p, flows, text)
@@ -361,16 +390,17 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
         if value is not None:
             return run(ctx, p, Event("answer", step=p.current, value=value, revision=p.revision))
         if problem == "range":
-            n = len(engine.prompt(flows, p)[-1].choices)
-            return [Reply(texts.OUT_OF_RANGE.format(n=int(text.strip().rstrip(".)")), max=n))]
+            return [Reply(texts.OUT_OF_RANGE.format(n=typed_number(text), max=len(choices)))]
         kind = "choice"
     else:
         kind = "text"
     talk = ctx.knowledge.retriever.norm.smalltalk(text)
+    found = None  # the retriever's result, searched once and handed to the answer
     if talk:
         outcome = "smalltalk"
     elif kind == "choice" or engine.looks_like_question(text):
-        outcome = ctx.knowledge.retriever.search(text).outcome
+        found = ctx.knowledge.retriever.search(text)
+        outcome = found.outcome
     else:
         outcome = "none"
     verdict = engine.classify_typed(kind, text, outcome)
@@ -380,9 +410,9 @@ async def pending_step(ctx: Context, text: str) -> list[Reply] | None:
     if verdict == "smalltalk":
         lead = t.SMALLTALK.get(talk or "", t.SMALLTALK["greeting"])
     elif verdict == "unclear":
-        lead = t.CHOOSE_ONE.format(n=len(engine.prompt(flows, p)[-1].choices))
+        lead = t.CHOOSE_ONE.format(n=len(choices))
     else:
-        answer, lead = await qa.answer_question(ctx, text), t.QUESTION_THEN_STEP
+        answer, lead = await qa.answer_question(ctx, text, found), t.QUESTION_THEN_STEP
     return answer + _ask_again(ctx, p, lead)
 
 

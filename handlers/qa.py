@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from handlers import texts
+from handlers.citing import cite_line, excerpt_blocks
 from handlers.context import Context
 from handlers.messages import Choice, Reply
 from knowledge.base import Entry
+from knowledge.retrieval import Result
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ def main_menu_choices() -> tuple[Choice, ...]:
 
 def entry_reply(ctx: Context, entry: Entry) -> Reply:
     """An entry's answer: text, citations, an unverified warning if needed, and its buttons."""
-    parts = [entry.answer, f"{texts.CITATION_LABEL}: " + "; ".join(entry.citations)]
+    parts = [entry.answer, cite_line(entry.citations)]
     if entry.status == "unverified" and entry.note:
         parts.append(texts.UNVERIFIED_MARK + entry.note)
     choices = [Choice(texts.EXCERPT_BUTTON, f"kb:pasal:{entry.id}")]
@@ -41,10 +43,7 @@ def entry_reply(ctx: Context, entry: Entry) -> Reply:
 
 def excerpt_reply(ctx: Context, entry: Entry) -> Reply:
     """The regulation wording an entry rests on, each block under its citation."""
-    blocks = []
-    for ex in entry.excerpts:
-        label = ex.cite if ex.sumber == "verbatim" else f"{ex.cite} {texts.EXCERPT_PARAPHRASE}"
-        blocks.append(f"{label}:\n{ex.text}")
+    blocks = excerpt_blocks(entry.excerpts)
     if entry.status == "verified":
         blocks.append(texts.EXCERPT_VERIFIED_NOTE.format(where=entry.verified_against))
     elif entry.status == "verbatim":
@@ -55,12 +54,16 @@ def excerpt_reply(ctx: Context, entry: Entry) -> Reply:
     return Reply("\n\n".join(blocks), heading=f"{texts.EXCERPT_HEADING}: {entry.title}", choices=back)
 
 
-async def answer_question(ctx: Context, question: str) -> list[Reply]:
-    """Answer a free-text question: the entry, "Maksud Bapak/Ibu:" with topics, or out of scope."""
+async def answer_question(ctx: Context, question: str, result: Result | None = None) -> list[Reply]:
+    """Answer a free-text question: the entry, "Maksud Bapak/Ibu:" with topics, or out of scope.
+
+    `result` is the retriever's result for the question when the caller has already searched for it.
+    """
     question = question.strip()
     if len(question) > MAX_QUESTION:
         return [Reply(texts.TOO_LONG.format(n=len(question), max=MAX_QUESTION))]
-    result = ctx.knowledge.retriever.search(question)
+    if result is None:
+        result = ctx.knowledge.retriever.search(question)
     if result.outcome == "smalltalk":
         if result.smalltalk == "thanks":
             return [Reply(texts.THANKS)]

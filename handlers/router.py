@@ -119,6 +119,8 @@ async def route(ctx: Context) -> list[Reply]:
         payload = _resolve_button(ctx, msg.choice or "")
         if payload is None:
             return [Reply(texts.EXPIRED)]
+        if not payload.startswith("hapus:"):
+            proposals.end_delete_mode(ctx)  # another button calls off a pending /hapus confirmation
         return await dispatch_payload(ctx, payload)
     text = clean(msg.text)
     if not text:
@@ -128,6 +130,7 @@ async def route(ctx: Context) -> list[Reply]:
     # 3. Commands, before anything else typed.
     m = _COMMAND.match(text)
     if m:
+        proposals.end_delete_mode(ctx)  # any command calls off a pending /hapus confirmation
         handler = COMMANDS.get(m.group(1).lower())
         if handler is None:
             return [Reply(texts.UNKNOWN_COMMAND.format(cmd="/" + m.group(1)[:30]))]

@@ -110,7 +110,7 @@ async def test_triage_pihak_ketiga_prakarsa_desa(chat, app):
     await chat.tap("Sudah")  # inventarisasi
     await chat.tap("Sudah")  # skala prioritas
     # RKP Desa rests on a machine-altered copy: the step says it is unverified
-    assert "RKP Desa" in chat.text and t.UNVERIFIED in chat.text and "belum dicocokkan" in chat.text
+    assert "RKP Desa" in chat.text and texts.UNVERIFIED_MARK in chat.text and "belum dicocokkan" in chat.text
 
 
 async def test_triage_pihak_ketiga_prakarsa_pihak_ketiga_is_honest_about_pasal_15(chat, app, knowledge):

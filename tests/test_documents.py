@@ -117,3 +117,26 @@ async def test_documents_wait_for_the_triage(chat):
     await start(chat)
     await chat.send("/dokumen")
     assert t.DOCS_NOT_READY in chat.text
+
+
+async def test_documents_are_built_off_the_event_loop(chat, monkeypatch):
+    """/dokumen builds the .docx files in a worker thread, so other chats are not blocked meanwhile."""
+    import threading
+
+    from handlers import documents
+
+    threads = []
+    build_all = documents.build_all
+
+    def recording(flows, p):
+        threads.append(threading.current_thread())
+        return build_all(flows, p)
+
+    monkeypatch.setattr(documents, "build_all", recording)
+    await antar_desa(chat)
+    await chat.send("/dokumen")
+    assert sum(1 for o in chat.last if o.reply.document) == 3
+    await chat.send("/status")
+    await chat.tap(t.DOCS_BUTTON)  # the button path too
+    assert sum(1 for o in chat.last if o.reply.document) == 3
+    assert len(threads) == 2 and threading.main_thread() not in threads
