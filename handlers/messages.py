@@ -52,6 +52,9 @@ class Reply:
     heading: str = ""
     choices: tuple[Choice, ...] = ()
     document: Document | None = None
+    # True when this reply asks the user to type free text (a proposal's text step, its name): channels
+    # open a reply field for it (Telegram ForceReply in groups) instead of guessing from storage.
+    expects_text: bool = False
 
 
 @dataclass(frozen=True)
