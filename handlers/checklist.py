@@ -248,7 +248,7 @@ def pending_choices(flows: Flows, p: Proposal) -> tuple[Choice, ...]:
 def prompt(flows: Flows, p: Proposal) -> list[Reply]:
     """The replies that ask the pending step (or say the proposal is finished)."""
     if p.current == NAME:
-        return [Reply(t.ASK_NAME, heading=t.NAME_HEADING)]
+        return [Reply(t.ASK_NAME, heading=t.NAME_HEADING, expects_text=True)]
     if p.current.startswith(TRIAGE):
         q = flows.questions[p.current[len(TRIAGE):]]
         return [Reply(with_citations(q.prompt, q.citations), heading=t.TRIAGE_HEADING, choices=triage_choices(p, q))]
@@ -275,7 +275,8 @@ def prompt(flows: Flows, p: Proposal) -> list[Reply]:
         parts.append(texts.UNVERIFIED_MARK + s.note)
     if s.citations:
         parts.append(cite_line(s.citations))
-    return [Reply("\n\n".join(parts), heading=f"{stage.title} {pos}/{len(mine)}", choices=step_choices(p, s))]
+    return [Reply("\n\n".join(parts), heading=f"{stage.title} {pos}/{len(mine)}", choices=step_choices(p, s),
+                  expects_text=s.kind == "text")]
 
 
 def why(flows: Flows, p: Proposal, step_id: str) -> list[Reply]:

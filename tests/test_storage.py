@@ -1,5 +1,6 @@
 """SQLite storage: schema, WAL, persistence across restarts, menus, privacy of the question log."""
 
+import os
 import sqlite3
 
 import pytest
@@ -57,11 +58,11 @@ def test_menus_belong_to_their_chat_and_are_pruned():
 
 
 def test_chat_hash_is_salted_and_stable(monkeypatch):
-    s = Storage(":memory:")
+    s = Storage(":memory:", log_salt=os.environ.get("PANDU_LOG_SALT"))
     h = s.chat_hash("telegram:42")
     assert h == s.chat_hash("telegram:42") and "telegram" not in h and len(h) == 32
     monkeypatch.setenv("PANDU_LOG_SALT", "another-salt")
-    assert Storage(":memory:").chat_hash("telegram:42") != h
+    assert Storage(":memory:", log_salt=os.environ.get("PANDU_LOG_SALT")).chat_hash("telegram:42") != h
 
 
 def test_delete_chat_removes_everything_of_that_chat_only():
@@ -123,32 +124,32 @@ def test_upgrade_from_version_1_keeps_data(tmp_path):
 def test_chat_id_salt_is_its_own_kept_in_the_database_and_not_from_the_environment(tmp_path, monkeypatch):
     path = str(tmp_path / "pandu.db")
     monkeypatch.setenv("PANDU_LOG_SALT", "first-salt")
-    s = Storage(path)
+    s = Storage(path, log_salt=os.environ.get("PANDU_LOG_SALT"))
     h = s.chat_id_hash("wa_id:6281234567890")
     assert len(h) == 32 and h != s.chat_hash("wa_id:6281234567890")
     s.close()
     monkeypatch.setenv("PANDU_LOG_SALT", "second-salt")
-    s = Storage(path)
+    s = Storage(path, log_salt=os.environ.get("PANDU_LOG_SALT"))
     assert s.chat_id_hash("wa_id:6281234567890") == h
     s.close()
     monkeypatch.delenv("PANDU_LOG_SALT")
-    assert Storage(":memory:").chat_id_hash("wa_id:6281234567890") != h  # random per database
+    assert Storage(":memory:", log_salt=os.environ.get("PANDU_LOG_SALT")).chat_id_hash("wa_id:6281234567890") != h  # random per database
 
 
 def test_whatsapp_chats_keyed_before_the_chat_salt_stay_reachable(tmp_path, monkeypatch):
     """A database whose wa_id chats were keyed with the question-log hash adopts that salt once, for good."""
     path = str(tmp_path / "pandu.db")
     monkeypatch.setenv("PANDU_LOG_SALT", "deployed-salt")
-    old = Storage(path)  # as the previous release keyed a chat without a business-scoped id
+    old = Storage(path, log_salt=os.environ.get("PANDU_LOG_SALT"))  # as the previous release keyed a chat without a business-scoped id
     legacy = "whatsapp:wa-" + old.chat_hash("wa_id:6281234567890")[:24]
     old.touch_chat(legacy, "whatsapp")
     old.db.execute("DELETE FROM meta WHERE key = 'chat_salt'")  # that release had none
     old.close()
     for salt in ("deployed-salt", "rotated-salt"):  # the upgrade, then a change of PANDU_LOG_SALT
         monkeypatch.setenv("PANDU_LOG_SALT", salt)
-        s = Storage(path)
+        s = Storage(path, log_salt=os.environ.get("PANDU_LOG_SALT"))
         assert "whatsapp:wa-" + s.chat_id_hash("wa_id:6281234567890")[:24] == legacy
         s.close()
-    s = Storage(path)
+    s = Storage(path, log_salt=os.environ.get("PANDU_LOG_SALT"))
     assert s.chat_hash("x") != s.chat_id_hash("x")  # the log itself follows the new salt
     s.close()
