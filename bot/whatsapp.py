@@ -155,12 +155,12 @@ class WhatsAppChannel:
         messages = [m for m in update.messages if self._ours(m)]
         if not messages and not update.trackers:
             return plain("OK", 200)
-        deliveries = [self.parse(m) for m in messages]
         now = time.time()
+        deliveries = [self.parse(m, now) for m in messages]
 
         def also() -> None:  # in the inbox transaction: the 24-hour window and confirmed sends
-            for m, d in zip(messages, deliveries):
-                self.storage.record_inbound(d.inbound.chat_key, min(m.timestamp or now, now))
+            for d in deliveries:
+                self.storage.record_inbound(d.inbound.chat_key, d.reply_to["at"])
             for tracker in update.trackers:
                 if self.storage.outbox.confirm(tracker):
                     log.info("whatsapp: a send interrupted by a restart was confirmed by its status")
@@ -178,9 +178,10 @@ class WhatsAppChannel:
             return False
         return msg.type not in IGNORED_TYPES
 
-    def parse(self, msg: Incoming) -> Delivery:
-        """One webhook message as a delivery: dedupe id, the core's Inbound, the address replies go to."""
-        return Delivery(f"wamid:{msg.message_id}", self.inbound(msg), {"address": msg.address})
+    def parse(self, msg: Incoming, now: float) -> Delivery:
+        """One webhook message as a delivery: dedupe id, the core's Inbound, the address replies go to, its time."""
+        at = min(msg.timestamp or now, now)
+        return Delivery(f"wamid:{msg.message_id}", self.inbound(msg), {"address": msg.address, "at": at})
 
     def chat_id(self, msg: Incoming) -> str:
         """The chat's id: the BSUID when the webhook carries one, else a salted hash of the wa_id.
@@ -209,14 +210,17 @@ class WhatsAppChannel:
         return Inbound("whatsapp", chat_id, kind="unsupported", what=msg.type)
 
     # -- rendering ----------------------------------------------------------------------------
-    def in_window(self, chat_key: str, now: float | None = None) -> bool:
-        """True while the chat's last inbound message is less than 24 hours old."""
-        last = self.storage.last_inbound(chat_key)
-        return last is not None and (time.time() if now is None else now) - last < WINDOW
+    def in_window(self, chat_key: str, since: float | None = None) -> bool:
+        """True while the chat's last inbound message (or the one at `since`) is less than 24 hours old.
+
+        `since` matters when the message itself deleted the chat's records (/hapus).
+        """
+        last = max(self.storage.last_inbound(chat_key) or 0.0, since or 0.0)
+        return time.time() - last < WINDOW
 
     def render(self, outs: Sequence[Outbound], delivery: Delivery) -> list[Outgoing]:
         """The replies as WhatsApp messages; none outside the 24-hour window (WhatsApp would refuse them)."""
-        if not self.in_window(delivery.inbound.chat_key):
+        if not self.in_window(delivery.inbound.chat_key, delivery.reply_to.get("at")):
             log.warning("whatsapp: not answering %s: outside the 24-hour customer-service window",
                         delivery.inbound.chat_key)  # fmt: skip
             return []

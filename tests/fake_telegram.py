@@ -348,3 +348,15 @@ class TelegramUser:
     def _check_quiet(self) -> None:
         extra = self.fake.sent(self.chat_id)[self.seen :]
         assert not extra, f"unexpected messages: {[c.text[:60] for c in extra]}"
+
+
+def add_telegram(app, fake: "FakeBotAPI | None" = None, *, token: str = TOKEN, polling: bool = True,
+                 secret: str | None = None, webhook_url: str | None = None):  # fmt: skip
+    """Give an app the Telegram channel talking to a fake Bot API (polling, or webhook mode with a secret)."""
+    from bot.settings import TelegramSettings
+    from bot.telegram import TelegramChannel
+
+    base_url = fake.base_url if fake is not None else None
+    channel = TelegramChannel(app, TelegramSettings(token, base_url, secret, webhook_url), polling=polling)
+    app.channels["telegram"] = channel
+    return channel

@@ -257,22 +257,13 @@ def wa_graph():
 
 
 @pytest.fixture
-async def wa(app, wa_graph, monkeypatch):
-    import httpx
-
-    from bot.web import build_web_app
-    from bot.whatsapp import web_channel
+async def wa(app, wa_graph):
+    from tests.wa_kit import add_whatsapp, serving
 
     wa_graph.clear()
-    for name, value in WA_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("WHATSAPP_API_BASE_URL", wa_graph.url)
-    channel = web_channel(app)
-    await channel.startup()
-    transport = httpx.ASGITransport(app=build_web_app([channel]))  # an escaping exception fails the test
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    channel = add_whatsapp(app, wa_graph.url)
+    async with serving(app) as client:  # an escaping exception fails the test
         yield WaRig(app, channel, client, wa_graph)
-    await channel.shutdown()
 
 
 @pytest.mark.parametrize("case_id,text,expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
@@ -457,24 +448,15 @@ class TgRig:
 
 
 @pytest.fixture
-async def tg(app, monkeypatch):
-    import httpx
-
-    from bot.telegram import web_channel as tg_web_channel
-    from bot.web import build_web_app
-    from tests.fake_telegram import TOKEN, FakeBotAPI
+async def tg(app):
+    from tests.fake_telegram import FakeBotAPI, add_telegram
+    from tests.wa_kit import serving
 
     fake = await FakeBotAPI().start()
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", TG_SECRET)
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
-    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
+    add_telegram(app, fake, polling=False, secret=TG_SECRET)
     try:
-        web = build_web_app([tg_web_channel(app)])
-        async with web.router.lifespan_context(web):
-            transport = httpx.ASGITransport(app=web)
-            async with httpx.AsyncClient(transport=transport, base_url="http://pandu.test") as client:
-                yield TgRig(app, fake, client)
+        async with serving(app, "http://pandu.test") as client:
+            yield TgRig(app, fake, client)
     finally:
         await fake.stop()
 

@@ -37,7 +37,7 @@ class Inbox:
         """Store a delivery; its row id, or None when the same delivery was stored before (a redelivery)."""
         cur = self.db.execute(
             "INSERT OR IGNORE INTO inbox (dedupe_key, channel, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
-            [self.dedupe_key(platform_id), channel, chat_key, json.dumps(payload, ensure_ascii=False), time.time()],
+            [self.dedupe_key(platform_id), channel, chat_key, json.dumps(payload), time.time()],
         )
         return int(cur.lastrowid) if cur.rowcount == 1 else None
 

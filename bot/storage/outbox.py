@@ -38,7 +38,7 @@ class Outbox:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO outbox (send_key, channel, chat_key, body, blob, next_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [send_key, channel, chat_key, json.dumps(body, ensure_ascii=False), blob, now, now],
+            [send_key, channel, chat_key, json.dumps(body), blob, now, now],
         )
         return int(cur.lastrowid) if cur.rowcount == 1 else None
 
