@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: F401  (puts the repository on sys.path)
+import common  # puts the repository on sys.path
 import httpx
 import uvicorn
 

@@ -163,7 +163,7 @@ class WhatsAppChannel:
                 self.storage.record_inbound(d.inbound.chat_key, d.reply_to["at"])
             for tracker in update.trackers:
                 if self.storage.outbox.confirm(tracker):
-                    log.info("whatsapp: a send interrupted by a restart was confirmed by its status")
+                    log.debug("whatsapp: a send was confirmed by its status")
 
         try:
             await self.app.pipeline.accept([d for d in deliveries if d is not None], also)

@@ -334,7 +334,7 @@ WA_HTTP_CASES = [
     ("message-garbage", _json(_value(messages=[None, 1, "x", {"id": 5, "type": []}])), "application/json", "sign", 200),
     ("surrogate-ids", _json(_value(messages=[{"id": "wamid.\ud800", "from": "62\udfff", "from_user_id": "ID.\ud800",
                                               "type": "text", "timestamp": "1", "text": {"body": "halo"}}])),
-     "application/json", "sign", 200),  # fmt: skip
+     "application/json", "sign", 200),
     ("text-content-type", _json(fresh("text_new")), "text/plain", "sign", 415),
     ("form-content-type", _json(fresh("text_new")), "application/x-www-form-urlencoded", "sign", 415),
     ("no-content-type", _json(fresh("text_new")), "", "sign", 415),
@@ -420,7 +420,6 @@ class TgRig:
 
     async def deliver(self, update: dict, expect_reply: bool = True) -> list:
         """Post an update and return the messages the bot sent for it (waits, bounded, until it is quiet)."""
-        import asyncio
 
         before = len(self.fake.sent(TG_CHAT))
         r = await self.post(update)
@@ -506,7 +505,7 @@ TG_HTTP_CASES = [
     ("no-update-id", _json({"message": {"text": "x"}}), "application/json", TG_SECRET, 400),
     ("message-not-object", _json({"update_id": 5, "message": "halo"}), "application/json", TG_SECRET, 400),
     ("message-without-chat", _json({"update_id": 6, "message": {"message_id": 1, "date": 1, "text": "x"}}),
-     "application/json", TG_SECRET, 400),  # fmt: skip
+     "application/json", TG_SECRET, 400),
     ("text-content-type", _json({"update_id": 7}), "text/plain", TG_SECRET, 415),
     ("form-content-type", _json({"update_id": 8}), "application/x-www-form-urlencoded", TG_SECRET, 415),
     ("no-secret", _json({"update_id": 9}), "application/json", None, 403),

@@ -154,7 +154,7 @@ async def test_step_answers_double_taps_and_status_race_like_a_sequential_run(ap
         return replies, proposal_state(a.storage, "test:u1")
 
     parallel = await same_as_sequential(run, app, config, knowledge)
-    _, (step, answers) = parallel
+    _, (_step, answers) = parallel
     statuses = [a[0] for a in answers.values()]
     assert statuses.count("sudah") == 1  # ten taps, one answer
     assert statuses.count("belum") == 5  # every typed answer applied once, none lost

@@ -214,7 +214,7 @@ async def test_telegram_session_logs_no_secret_and_no_user_text(config, knowledg
                 for text in [t for t in USER_TEXTS if t] + ["/usulan Jalan penanda-delapan"]:
                     before = len(fake.sent(55))
                     assert await post({"message": fake.user_message(55, text=text)}) == 200
-                    await fake.wait_until(lambda: len(fake.sent(55)) > before, "a reply")
+                    await fake.wait_until(lambda before=before: len(fake.sent(55)) > before, "a reply")
                 assert await post({"message": fake.user_message(55, text="penanda-satu")}, "salah") == 403
                 fake.fail_next("sendMessage", 500, "Internal Server Error")  # a failing send is logged …
                 assert await post({"message": fake.user_message(55, text="/bantuan")}) == 200

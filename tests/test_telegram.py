@@ -265,7 +265,7 @@ async def test_checklist_documents_arrive_as_docx_files(app, running, fake):
 async def test_start_up_sets_indonesian_commands_and_polls_for_buttons(running, fake):
     [call] = fake.called("setMyCommands")
     assert [c["command"] for c in call.params["commands"]] == [
-        "mulai", "tanya", "usulan", "status", "bantuan", "tentang", "hapus"
+        "mulai", "tanya", "usulan", "status", "ringkasan", "bantuan", "tentang", "hapus"
     ]  # fmt: skip
     assert all(c["description"] for c in call.params["commands"])
     polls = await fake.wait_until(lambda: fake.called("getUpdates"), "a poll")

@@ -6,13 +6,12 @@ import json
 import logging
 import re
 
-import httpx
 import pytest
 
 from bot.channel import Delivery
 from bot.settings import settings_from
 from bot.wa_webhook import parse_update
-from bot.whatsapp import WhatsAppChannel, build, to_outgoing
+from bot.whatsapp import WhatsAppChannel, to_outgoing
 from handlers import texts
 from tests.conftest import FakeChat
 from tests.fake_graph import FakeGraph, choice_rows, message_text
@@ -440,7 +439,7 @@ async def test_long_menu_pages_with_lainnya_served_without_the_core(client, grap
     from handlers.messages import Choice, Reply
 
     async def many(ctx, arg):
-        return [Reply("Pilih topik:", choices=tuple(Choice(f"Topik nomor {i}", f"menu:bantuan") for i in range(1, 15)))]
+        return [Reply("Pilih topik:", choices=tuple(Choice(f"Topik nomor {i}", "menu:bantuan") for i in range(1, 15)))]
 
     router.COMMANDS["banyak"] = many
     try:

@@ -1,0 +1,144 @@
+"""Text normalisation driven by knowledge/normalisation.toml (curators extend the data, not the code)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "normalisation.toml"
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_MAX_PASSES = 3
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer().stem(word) or word
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, apostrophes dropped, punctuation turned into spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"['’`´]", "", text)
+    text = _LETTER_DIGIT.sub(" ", text)
+    return " ".join(_TOKEN.findall(text))
+
+
+class Normaliser:
+    """Turns a question into canonical tokens: variants, abbreviations and desa's other names unified."""
+
+    def __init__(self, data: dict):
+        self.words: dict[str, list[str]] = {}
+        for canon, variants in data.get("words", {}).items():
+            for v in variants:
+                self.words[fold(v)] = fold(canon).split()
+        self.phrases: dict[tuple[str, ...], str] = {}
+        for canon, variants in data.get("phrases", {}).items():
+            for v in variants:
+                key = tuple(fold(v).split())
+                if key:
+                    self.phrases[key] = fold(canon)
+        self.max_phrase = max((len(k) for k in self.phrases), default=1)
+        self.canonical = {c for c in self.phrases.values()} | {w for ws in self.words.values() for w in ws}
+        self.stopwords = {fold(w) for w in data.get("stopwords", {}).get("words", [])}
+        scope = data.get("out_of_scope", {})
+        self.oos_terms = [tuple(self.tokens(term)) for term in scope.get("terms", []) if self.tokens(term)]
+        self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
+        talk = data.get("smalltalk", {})
+        self.greetings = {fold(g) for g in talk.get("greetings", [])}
+        self.thanks = {fold(t) for t in talk.get("thanks", [])}
+
+    @classmethod
+    def from_file(cls, path: Path = DEFAULT_FILE) -> "Normaliser":
+        return cls(tomllib.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def default(cls) -> "Normaliser":
+        return _default()
+
+    @classmethod
+    def for_directory(cls, directory: Path) -> "Normaliser":
+        """The normaliser of a knowledge directory: its normalisation.toml, else the default one."""
+        path = Path(directory) / "normalisation.toml"
+        return cls.from_file(path) if path.is_file() else cls.default()
+
+    def _replace_phrases(self, tokens: list[str]) -> list[str]:
+        for _ in range(_MAX_PASSES):
+            out: list[str] = []
+            i, changed = 0, False
+            while i < len(tokens):
+                for n in range(min(self.max_phrase, len(tokens) - i), 0, -1):
+                    canon = self.phrases.get(tuple(tokens[i : i + n]))
+                    if canon is not None:
+                        out.append(canon)
+                        changed = changed or n > 1 or canon != tokens[i]
+                        i += n
+                        break
+                else:
+                    out.append(tokens[i])
+                    i += 1
+            tokens = out
+            if not changed:
+                break
+        return tokens
+
+    def tokens(self, text: str, stem: bool = True) -> list[str]:
+        """Canonical content tokens of a text (stop words dropped, words stemmed)."""
+        toks: list[str] = []
+        for t in fold(text).split():
+            toks.extend(self.words.get(t, [t]))
+        toks = self._replace_phrases(toks)
+        out = []
+        for t in toks:
+            if t in self.stopwords:
+                continue
+            if stem and t not in self.canonical and len(t) > 3 and not t.isdigit():
+                t = _stem(t)
+            out.append(t)
+        return out
+
+    def text(self, text: str) -> str:
+        """The normalised text: canonical tokens joined by spaces."""
+        return " ".join(self.tokens(text))
+
+    def out_of_scope(self, tokens: list[str]) -> bool:
+        """Whether normalised question tokens name an out-of-scope subject and no cooperation anchor."""
+        if self.anchors.intersection(tokens):
+            return False
+        n = len(tokens)
+        return any(tokens[i : i + len(term)] == list(term) for term in self.oos_terms for i in range(n - len(term) + 1))
+
+    def smalltalk(self, text: str) -> str | None:
+        """'greeting' or 'thanks' when the message is only that, else None."""
+        folded = fold(text)
+        if not folded:
+            return None
+        if folded in self.greetings:
+            return "greeting"
+        if folded in self.thanks:
+            return "thanks"
+        # "halo pak", "terima kasih banyak bu": a greeting/thanks plus only stop words or fillers.
+        rest = [t for t in folded.split() if t not in self.stopwords and t not in {"banyak", "ya", "bapak", "ibu"}]
+        joined = " ".join(rest)
+        if joined in self.greetings:
+            return "greeting"
+        if joined in self.thanks:
+            return "thanks"
+        return None
+
+
+@lru_cache(maxsize=1)
+def _default() -> Normaliser:
+    return Normaliser.from_file()
