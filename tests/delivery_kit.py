@@ -123,7 +123,8 @@ async def post_wa(client: httpx.AsyncClient, base: str, body: bytes) -> int:
 async def run_load(load: Load, post, stop_after: float | None = None, on_stop=None) -> None:
     """Each user posts its deliveries one after another (users side by side); a user stops at its first refusal.
 
-    After `stop_after` seconds `on_stop()` runs (e.g. kill -9 the bot): deliveries in flight then fail.
+    After `stop_after` seconds, or once half the deliveries are acknowledged if that comes first, `on_stop()`
+    runs (e.g. kill -9 the bot): deliveries in flight then fail.
     """
 
     async def user(items: list[tuple[str, bytes]]) -> None:
@@ -136,7 +137,9 @@ async def run_load(load: Load, post, stop_after: float | None = None, on_stop=No
 
     tasks = [asyncio.create_task(user(items)) for items in load.bodies.values()]
     if stop_after is not None:
-        await asyncio.sleep(stop_after)
+        deadline = time.monotonic() + stop_after
+        while time.monotonic() < deadline and len(load.acked) < len(load.markers) // 2:
+            await asyncio.sleep(0.01)
         on_stop()
     await asyncio.wait_for(asyncio.gather(*tasks), 120)
 

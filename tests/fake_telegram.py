@@ -66,7 +66,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.chats: dict[int, dict[str, Any]] = {}
-        self.failures: dict[str, list[tuple[int, str]]] = {}
+        self.failures: dict[str, list[tuple[int, str, int | None]]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
@@ -119,9 +119,9 @@ class FakeBotAPI:
             self.calls.append(call)
         failing = self.failures.get(method)
         if failing:
-            code, description = failing.pop(0)
+            code, description, *retry_after = failing.pop(0)
             await self._notify()
-            return _error(code, description)
+            return _error(code, description, *retry_after)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -236,9 +236,9 @@ class FakeBotAPI:
                                         "message": message})  # fmt: skip
         return query_id
 
-    def fail_next(self, method: str, code: int, description: str) -> None:
-        """Make the next call of `method` fail with this HTTP status and description."""
-        self.failures.setdefault(method, []).append((code, description))
+    def fail_next(self, method: str, code: int, description: str, retry_after: int | None = None) -> None:
+        """Make the next call of `method` fail with this HTTP status and description (429: with retry_after)."""
+        self.failures.setdefault(method, []).append((code, description, retry_after))
 
     # -- reading what the bot did ------------------------------------------------------------
     def sent(self, chat_id: int | None = None) -> list[Call]:
@@ -289,8 +289,11 @@ async def _parse(request: Request) -> tuple[dict[str, Any], dict[str, tuple[str,
     return params, files
 
 
-def _error(code: int, description: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error_code": code, "description": description}, status_code=code)
+def _error(code: int, description: str, retry_after: int | None = None) -> JSONResponse:
+    body = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return JSONResponse(body, status_code=code)
 
 
 class TelegramUser:

@@ -93,7 +93,7 @@ async def test_whatsapp_kill9_under_load_answers_every_acknowledged_delivery_onc
         await eventually(lambda: set(answered(graph)) >= set(load.markers), "every delivery answered", 60, missing)
         await asyncio.sleep(6)  # past confirm_wait_s: a send the crash left unconfirmed would go out again now
     assert_exactly_once_in_order(graph, load)
-    print(f"\nkill -9 at 1.5 s: {at_kill['acked']} acknowledged, {at_kill['answered']} answered; unhandled in the "
+    print(f"\nkill -9 mid-load: {at_kill['acked']} acknowledged, {at_kill['answered']} answered; unhandled in the "
           f"inbox: {unhandled}; sends in flight: {in_flight}; resent after the restart: {len(load.refused)}")
     assert bot.stop() == 0
     assert db_rows(tmp_path / "wa.db", "SELECT state, count(*) FROM outbox GROUP BY state") == []
