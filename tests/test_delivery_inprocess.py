@@ -91,7 +91,7 @@ async def test_graph_api_errors_retry_with_backoff_and_permanent_ones_are_record
         assert "PP 43/2014 Pasal 144" in message_text(graph.sent()[0])
         graph.errors.append((131026, 400))  # undeliverable: no retry can fix it
         assert (await post(client, fresh("text_new", text="/bantuan"))).status_code == 200
-    [(key, chat, reason)] = wa_app.storage.outbox.failures()
+    [(_key, chat, reason)] = wa_app.storage.outbox.failures()
     assert "131026" in reason and chat.startswith("whatsapp:")
     assert message_text(graph.sent()[-1]) == texts.ERROR  # the user hears something went wrong, once
     assert wa_app.storage.outbox.counts() == {"failed": 1}  # the failed one keeps its reason, not its text
