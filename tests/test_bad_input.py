@@ -422,24 +422,16 @@ class TgRig:
         """Post an update and return the messages the bot sent for it (waits, bounded, until it is quiet)."""
 
         before = len(self.fake.sent(TG_CHAT))
-        r = await self.post(update)
+        r = await self.post(update)  # returns once the update is handled and its replies sent
         assert r.status_code == 200, r.text
-        if expect_reply:
-            await self.fake.wait_until(lambda: len(self.fake.sent(TG_CHAT)) > before, "a reply")
         await self.settle()
-        return self.fake.sent(TG_CHAT)[before:]
+        sent = self.fake.sent(TG_CHAT)[before:]
+        assert bool(sent) == expect_reply, [c.text[:60] for c in sent]
+        return sent
 
     async def settle(self) -> None:
-        """Wait until nothing new has been sent for a moment (bounded to ~5 s)."""
-        import asyncio
-
-        count = -1
-        for _ in range(50):
-            now = len(self.fake.calls)
-            if now == count:
-                return
-            count = now
-            await asyncio.sleep(0.1)
+        """Wait until every stored update is handled and its replies sent (the pipeline's idle event)."""
+        await self.app.pipeline.idle()
 
     async def prepared(self) -> None:
         await self.deliver(self.message("apa itu bkad"))
