@@ -56,27 +56,34 @@ class OutboxSender:
         async with self.storage.writing():
             return fn(*args)
 
-    async def _send(self, chat_key: object, row_id: int) -> float | None:
-        try:
-            row = await self._locked(self.storage.outbox.get, row_id)
-        except sqlite3.OperationalError as exc:
-            log.error("outbox: cannot read the database (%s); retrying", exc)
-            return self.cfg.retry_first_s
+    def _claim(self, row_id: int):
+        """(row, wait): the row to send now, marked "sending" in the same transaction; or a wait in seconds.
+
+        Called under the writer lock. (None, None): nothing to do (sent, confirmed or given up meanwhile).
+        """
+        row = self.storage.outbox.get(row_id)
         if row is None:
-            return None  # sent, confirmed or given up meanwhile
+            return None, None
         now = time.time()
         channel = self.app.channels.get(row.channel)
         if row.next_at > now:
-            return row.next_at - now
+            return None, row.next_at - now
         if channel is None:
-            return self.cfg.retry_max_s  # its channel is not running in this process; keep the row
+            return None, self.cfg.retry_max_s  # its channel is not running in this process; keep the row
         if row.state == "sending" and getattr(channel, "confirms_sends", False) and now < self._uncertain_until:
-            return self._uncertain_until - now  # a crash interrupted it: give the platform's status a chance
+            return None, self._uncertain_until - now  # a crash interrupted it: give the platform's status a chance
+        self.storage.outbox.sending(row_id)
+        return row, None
+
+    async def _send(self, chat_key: object, row_id: int) -> float | None:
         try:
-            await self._locked(self.storage.outbox.sending, row_id)
+            row, wait = await self._locked(self._claim, row_id)
         except sqlite3.OperationalError as exc:
             log.error("outbox: cannot record a send (%s); retrying", exc)
             return self.cfg.retry_first_s
+        if row is None:
+            return wait
+        channel = self.app.channels[row.channel]
         try:
             await channel.send(Outgoing(row.body["msg"], row.blob), row.send_key)
         except SendError as exc:

@@ -77,6 +77,10 @@ class KeyedQueues:
         """Wait until every queue is empty."""
         await self._idle.wait()
 
+    def reopen(self) -> None:
+        """Take items again after close() (a pipeline started anew)."""
+        self._closed = False
+
     async def close(self, grace: float = 5.0) -> None:
         """Stop taking items; let running handlers finish (up to `grace` seconds), then cancel them."""
         self._closed = True

@@ -89,6 +89,7 @@ class Pipeline:
         if self._task is not None:
             return
         await self.prune()
+        self.sender.queues.reopen()
         async with self.storage.writing():
             pending = self.storage.inbox.pending()
             self.sender.recover()

@@ -26,7 +26,7 @@ class ChatStore(Protocol):
     def usage_stats(self) -> dict[str, Any]: ...
 
 
-class Settings(Protocol):
+class ConfigView(Protocol):
     """The configuration sections handlers read."""
 
     admin: Any  # .chats
@@ -39,7 +39,7 @@ class Services(Protocol):
 
     storage: ChatStore
     knowledge: Any  # kb, retriever, flows (bot.app.Knowledge)
-    config: Settings
+    config: ConfigView
 
     def reload_knowledge(self) -> Any:
         """Load the knowledge base again (raise and keep the old one on problems)."""

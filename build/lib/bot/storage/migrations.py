@@ -75,16 +75,18 @@ def _m4_inbox_outbox(db: sqlite_utils.Database) -> None:
     """The durable inbox (deliveries, deduplicated) and outbox (replies to send); wa_seen becomes inbox rows.
 
     A finished inbox row keeps only its dedupe key and times (no chat, no text); a sent outbox row is deleted.
+    Ids are AUTOINCREMENT, never reused: a task still holding the id of a row deleted meanwhile (e.g. confirmed
+    by a status webhook while its send was finishing) must not touch a newer row that got the same id.
     """
     db.execute(
-        "CREATE TABLE inbox (id INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, "
+        "CREATE TABLE inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, dedupe_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, "
         "chat_key TEXT, payload TEXT, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, "
         "received_at FLOAT NOT NULL, done_at FLOAT)"
     )
     db.execute("CREATE INDEX inbox_pending ON inbox (id) WHERE state = 'pending'")
     db.execute("CREATE INDEX inbox_received ON inbox (received_at)")
     db.execute(
-        "CREATE TABLE outbox (id INTEGER PRIMARY KEY, send_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, "
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, send_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, "
         "chat_key TEXT NOT NULL, body TEXT, blob BLOB, state TEXT NOT NULL DEFAULT 'pending', "
         "attempts INTEGER NOT NULL DEFAULT 0, next_at FLOAT NOT NULL, created_at FLOAT NOT NULL, "
         "done_at FLOAT, reason TEXT)"

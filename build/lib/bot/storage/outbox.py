@@ -65,22 +65,26 @@ class Outbox:
 
     def sent(self, row_id: int) -> None:
         """The platform accepted the message: forget it (its text and address go with it)."""
-        self.db.execute("DELETE FROM outbox WHERE id = ?", [row_id])
+        self.db.execute("DELETE FROM outbox WHERE id = ? AND state IN ('pending', 'sending')", [row_id])
 
     def confirm(self, send_key: str) -> bool:
         """The platform reported this message (e.g. a WhatsApp status): forget it; True if it was still open."""
-        return self.db.execute("DELETE FROM outbox WHERE send_key = ?", [send_key]).rowcount == 1
+        return self.db.execute(
+            "DELETE FROM outbox WHERE send_key = ? AND state IN ('pending', 'sending')", [send_key]
+        ).rowcount == 1
 
     def retry(self, row_id: int, at: float, reason: str) -> None:
         """Try again at `at` (a Unix time)."""
         self.db.execute(
-            "UPDATE outbox SET state = 'pending', next_at = ?, reason = ? WHERE id = ?", [at, reason[:200], row_id]
+            "UPDATE outbox SET state = 'pending', next_at = ?, reason = ? WHERE id = ? AND state = 'sending'",
+            [at, reason[:200], row_id],
         )
 
     def fail(self, row_id: int, reason: str) -> None:
         """Give up on a message for good: keep the reason, drop its text, address and file."""
         self.db.execute(
-            "UPDATE outbox SET state = 'failed', reason = ?, body = NULL, blob = NULL, done_at = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'failed', reason = ?, body = NULL, blob = NULL, done_at = ? "
+            "WHERE id = ? AND state IN ('pending', 'sending')",
             [reason[:200], time.time(), row_id],
         )
 
