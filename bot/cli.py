@@ -30,6 +30,7 @@ def _listen(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pandu Kerja Sama Desa")
     sub = parser.add_subparsers(dest="command")
 
@@ -90,6 +91,7 @@ def _setup_logging(level: str | None, default: str = "WARNING") -> None:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    """`console`: the terminal channel."""
     from bot.app import build_app
     from bot.console import run_console
 
@@ -101,6 +103,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """`ask`: answer questions without logging them."""
     from bot.app import load_knowledge
 
     cfg = _settings(args).config
@@ -127,6 +130,7 @@ def _plain_result(res) -> str:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
+    """`kb check` and `kb unanswered`."""
     settings = _settings(args)
     cfg = settings.config
     if args.kb_command == "check":
@@ -158,6 +162,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """`eval`: retrieval metrics on a question file."""
     from bot.app import load_knowledge
     from knowledge.evaluate import evaluate, read_questions
 
@@ -178,6 +183,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    """`db backup`: an online copy of the database."""
     from bot.storage import Storage
 
     cfg = _settings(args).config
@@ -219,6 +225,7 @@ def _serve(args: argparse.Namespace, names: tuple[str, ...]) -> int:
 
 
 def cmd_whatsapp(args: argparse.Namespace) -> int:
+    """`whatsapp`: serve the WhatsApp webhook alone."""
     settings = _settings(args)
     if settings.whatsapp is None:
         print(f"error: {settings.whatsapp_missing[0]} is not set (see .env.example)", file=sys.stderr)
@@ -227,12 +234,14 @@ def cmd_whatsapp(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """`serve`: every configured webhook channel in one app."""
     from bot.app import CHANNEL_MODULES
 
     return _serve(args, tuple(CHANNEL_MODULES))
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
+    """`telegram`: long polling."""
     from bot.app import build_app
     from bot.telegram import BotApiUnreachable, build, main_polling
 

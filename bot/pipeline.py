@@ -46,6 +46,7 @@ class Pipeline:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task | None = None
+        self._in_hand: asyncio.Task | None = None  # the message being handled (a stop waits for it)
         self._accepted = 0
 
     # -- receiving ----------------------------------------------------------------------------
@@ -110,6 +111,8 @@ class Pipeline:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._in_hand is not None and not self._in_hand.done():
+            await asyncio.wait({self._in_hand}, timeout=grace)
         await self.sender.queues.close(grace)
 
     async def idle(self) -> None:
@@ -130,8 +133,9 @@ class Pipeline:
                 await self._wake.wait()
                 continue
             row_id = self._queue[0]
+            self._in_hand = asyncio.ensure_future(self._handle(row_id))
             try:
-                await asyncio.shield(self._handle(row_id))  # a stop waits for the message in hand
+                await asyncio.shield(self._in_hand)  # a stop waits for the message in hand (see stop)
             except sqlite3.OperationalError as exc:  # the database cannot store the outcome: try again later
                 failures += 1
                 delay = backoff(failures, self.app.config.delivery.retry_first_s, 30.0)
