@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from bot.channel import Channel
 from bot.config import Config
 from bot.pipeline import Pipeline
+from bot.redact import hide_in_logs
 from bot.settings import Settings
 from bot.storage import Storage
 from handlers import router, texts
@@ -148,6 +149,8 @@ def build_app(settings: Settings | Config, knowledge: Knowledge | None = None, c
     if isinstance(settings, Config):
         settings = Settings(settings)
     config = settings.config
+    for secret in secrets_of(settings):  # no log record shows one, whichever library logs it
+        hide_in_logs(secret)
     storage = Storage(config.db_path, config.storage.busy_timeout_ms, settings.log_salt)
     app = App(config, storage, knowledge or load_knowledge(config), settings)
     for name in channels:
@@ -155,6 +158,16 @@ def build_app(settings: Settings | Config, knowledge: Knowledge | None = None, c
         if channel is not None:
             app.channels[name] = channel
     return app
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value in the settings (tokens, app secret, webhook secrets, the log salt)."""
+    found = [settings.log_salt]
+    if settings.whatsapp is not None:
+        found += [settings.whatsapp.token, settings.whatsapp.app_secret, settings.whatsapp.verify_token]
+    if settings.telegram is not None:
+        found += [settings.telegram.token, settings.telegram.webhook_secret]
+    return [s for s in found if s]
 
 
 # Channels by name: the module that builds each from the settings (`build(app) -> Channel | None`, None

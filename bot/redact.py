@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 _SECRETS: set[str] = set()
+MIN_LENGTH = 6  # shorter values are not real secrets, and replacing them would mangle every log line
 
 
 def hide_in_logs(secret: str) -> None:
     """Replace `secret` with "[redacted]" in every log record from now on (messages and tracebacks)."""
-    if not secret:
+    if len(secret) < MIN_LENGTH:
         return
     if not _SECRETS:
         previous = logging.getLogRecordFactory()

@@ -62,7 +62,7 @@ def test_no_channel_unless_every_secret_is_set(config, knowledge):
     from bot.app import build_app
 
     env = {k: v for k, v in ENV.items() if k != "WHATSAPP_APP_SECRET"}
-    for given, expected in ((env, None), ({**env, "WHATSAPP_APP_SECRET": "s"}, WhatsAppChannel)):
+    for given, expected in ((env, None), ({**env, "WHATSAPP_APP_SECRET": "another-app-secret"}, WhatsAppChannel)):
         app = build_app(settings_from(config, given), knowledge, channels=("whatsapp",))
         try:
             assert type(app.channels.get("whatsapp")) is expected or expected is None and not app.channels
