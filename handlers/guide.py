@@ -16,7 +16,7 @@ from handlers import checklist as engine
 from handlers import checklist_texts as t
 from handlers import proposals, qa, reading, texts
 from handlers.checklist import At, Event, Proposal
-from handlers.choosing import label_index
+from handlers.choosing import label_index, label_key
 from handlers.context import Context
 from handlers.focus import Frame
 from handlers.messages import Choice, Reply
@@ -28,7 +28,7 @@ YES_NO_TRIAGE = ("ya", "tidak")  # triage options answered by yes / no words
 
 def _expecting(ctx: Context, p: Proposal) -> reading.Expecting:
     if p.at == At.NAME:
-        return "name"
+        return "proposal"
     if p.at == At.TRIAGE:
         q = engine.pending_question(proposals.flows(ctx), p)
         ids = tuple(o.id for o in q.options) if q else ()
@@ -64,6 +64,26 @@ def _older_menu_label(ctx: Context, text: str) -> str | None:
     return None
 
 
+# Labels of the assistant's own buttons: typed where no such button is in focus they are not an answer.
+UI_LABELS = (
+    texts.EXCERPT_BUTTON, texts.MAIN_MENU, texts.MENU_ASK, texts.MENU_PROPOSAL, texts.MENU_HELP, texts.PROPOSAL_OFFER,
+    t.SKIP, t.WHY, t.DOCS_BUTTON, t.SUMMARY_BUTTON, t.STATUS_BUTTON, t.CONTINUE_BUTTON, t.NEW, t.BACK_TO_STEP,
+    t.SUDAH, t.BELUM, t.NA, t.DELETE_YES, t.DELETE_NO,
+)  # fmt: skip
+
+
+def _known_label(ctx: Context, text: str) -> str | None:
+    """"button" for one of the assistant's button labels, "topic" for a knowledge-base topic title, else None."""
+    key = label_key(text)
+    if not key:
+        return None
+    if key in {label_key(x) for x in UI_LABELS}:
+        return "button"
+    if key in {label_key(e.title) for e in ctx.knowledge.kb.entries}:
+        return "topic"
+    return None
+
+
 def _menu_payload(ctx: Context, index: int) -> str:
     return ctx.focus.menus[-1][index][1]
 
@@ -88,6 +108,11 @@ async def _at_step(ctx: Context, p: Proposal, text: str) -> list[Reply]:
         older = _older_menu_label(ctx, text)
         if older is not None:
             return await dispatch_payload(ctx, older)
+        known = _known_label(ctx, text) if r.kind in ("value", "question") else None
+        if known == "button":  # "Bunyi pasal" typed where no such button is shown: never a value
+            return ask_again(ctx, p, t.LABEL_NOT_HERE.format(label=text.strip()))
+        if known == "topic":  # a topic title typed from an older answer: show it, then the step again
+            r = reading.Reading("question", text.strip())
     kind = r.kind
     if kind == "empty":
         return ask_again(ctx, p, t.EMPTY_AT_STEP)
@@ -132,7 +157,7 @@ async def _yes_no(ctx: Context, p: Proposal, expecting: str, kind: str, text: st
 
 async def _question(ctx: Context, p: Proposal, expecting: str, r: reading.Reading) -> list[Reply]:
     found = ctx.knowledge.retriever.search(r.value)
-    if not r.certain and expecting in ("name", "text", "duration") and found.outcome != "answer":
+    if not r.certain and expecting in ("proposal", "name", "text", "duration") and found.outcome != "answer":
         # "Bagaimana kalau dibagi dua" at a text step: perhaps the answer, perhaps a question. Ask.
         return _maybe_value(ctx, p, r.value)
     return await answer_then_step(ctx, p, r.value, found)
@@ -147,15 +172,49 @@ async def _value(ctx: Context, p: Proposal, expecting: str, r: reading.Reading) 
         return ask_again(ctx, p, t.CHOOSE_ONE.format(n=n))
     if not r.certain:
         return _maybe_value(ctx, p, r.value)
+    if _reads_as_question(ctx, p, r.value, expecting):
+        return _maybe_value(ctx, p, r.value, maybe_question=True)
     return proposals.run(ctx, p, Event("text", value=r.value))
 
 
-def _maybe_value(ctx: Context, p: Proposal, value: str) -> list[Reply]:
+def _reads_as_question(ctx: Context, p: Proposal, value: str, expecting: str) -> bool:
+    """Whether a value may be a question typed without its question mark, so the user is asked before it is
+    stored ("Simpan … sebagai …?" — "Bukan, itu pertanyaan"): a value that is one of the knowledge base's own
+    question phrasings or topic titles; and for a place or proposal name, one about an out-of-scope subject,
+    one the knowledge base answers as a question ("keanggotaan bkad" as Nama Desa), or a place name of three or
+    more ordinary dictionary words ("harga beras hari ini"). A free text is not second-guessed further: "Pembangunan
+    Desa" or "disepakati dalam Musyawarah antar-Desa" are answers although the knowledge base knows the words."""
+    if known_phrasing(ctx, value):
+        return True
+    if expecting not in reading.NAMES:
+        return False
+    norm = ctx.knowledge.retriever.norm
+    if norm.out_of_scope(norm.tokens(value)) or (expecting == "name" and reading.ordinary_words(value)):
+        return True
+    return ctx.knowledge.retriever.search(value).outcome == "answer"
+
+
+_PHRASINGS: dict[int, frozenset[str]] = {}
+
+
+def known_phrasing(ctx: Context, text: str) -> bool:
+    """Whether `text`, normalised, is one of the knowledge base's question phrasings or topic titles."""
+    kb, norm = ctx.knowledge.kb, ctx.knowledge.retriever.norm
+    known = _PHRASINGS.get(id(kb))
+    if known is None:
+        known = frozenset(norm.text(q) for e in kb.entries for q in (*e.questions, e.title))
+        _PHRASINGS.clear()
+        _PHRASINGS[id(kb)] = known
+    return norm.text(text) in known
+
+
+def _maybe_value(ctx: Context, p: Proposal, value: str, maybe_question: bool = False) -> list[Reply]:
     error = _invalid(ctx, p, value)
     if error:
         return [error]
     shown = value if len(value) <= 60 else value[:57] + "…"
-    return confirm_store(ctx, p, value, t.CONFIRM_VALUE.format(value=shown, field=_field_name(ctx, p)), "value")
+    question = t.CONFIRM_VALUE.format(value=shown, field=_field_name(ctx, p))
+    return confirm_store(ctx, p, value, question, "question" if maybe_question else "value")
 
 
 def _invalid(ctx: Context, p: Proposal, value: str) -> Reply | None:
@@ -168,8 +227,13 @@ def confirm_store(ctx: Context, p: Proposal, value: str, question: str, action: 
     """Ask Ya / Bukan before storing `value` (or skipping) at the pending step; nothing is stored yet."""
     frame = Frame("confirm", proposal=p.id, position=p.position, revision=p.revision, value=value, action=action)
     ctx.set_focus(ctx.focus.push(frame))
-    choices = (Choice(t.CONFIRM_YES, f"usl:c:{p.id}:{p.revision}:ya"), Choice(t.CONFIRM_NO, f"usl:c:{p.id}:{p.revision}:bukan"))
+    choices = (Choice(t.CONFIRM_YES, f"usl:c:{p.id}:{p.revision}:ya"),
+               Choice(_no_label(action), f"usl:c:{p.id}:{p.revision}:bukan"))  # fmt: skip
     return [Reply(question, choices=choices)]
+
+
+def _no_label(action: str) -> str:
+    return t.CONFIRM_NO_QUESTION if action == "question" else t.CONFIRM_NO
 
 
 async def answer_then_step(ctx: Context, p: Proposal, question: str, found=None) -> list[Reply]:
@@ -209,12 +273,12 @@ async def on_confirm(ctx: Context, text: str) -> list[Reply] | None:
     if p is None or p.position != frame.position or p.revision != frame.revision:
         ctx.set_focus(ctx.focus.pop())
         return None
-    r = reading.read(text, "yesno", (t.CONFIRM_YES, t.CONFIRM_NO), proposals.words(ctx))
+    r = reading.read(text, "yesno", (t.CONFIRM_YES, _no_label(frame.action)), proposals.words(ctx))
     if r.kind == "choice":
         return await confirm_answer(ctx, "ya" if r.index == 0 else "bukan")
     if r.kind == "yes":
         return await confirm_answer(ctx, "ya")
-    if r.kind in ("no", "not_yet", "cancel") or (r.kind == "command" and r.value == "batal"):
+    if r.kind in ("no", "not_yet", "cancel"):
         return await confirm_answer(ctx, "bukan")
     ctx.set_focus(ctx.focus.pop())  # another answer, a question, a command: the step reads it afresh
     return None
@@ -230,6 +294,8 @@ async def confirm_answer(ctx: Context, answer: str, revision: int | None = None)
     if p is None or p.position != frame.position or p.revision != frame.revision:
         return [Reply(t.STALE)]
     if answer != "ya":
+        if frame.action == "question":  # "Bukan, itu pertanyaan": answer it, then the step again
+            return await answer_then_step(ctx, p, frame.value)
         return ask_again(ctx, p, t.NOT_SAVED)
     if frame.action == "skip":
         return proposals.run(ctx, p, Event("skip", step=p.position))
@@ -256,20 +322,19 @@ async def on_edit(ctx: Context, text: str) -> list[Reply] | None:
         ctx.set_focus(ctx.focus.pop())
         return None
     r = reading.read(text, "text", (), proposals.words(ctx))
-    if r.kind == "cancel" or (r.kind == "command" and r.value == "batal"):
-        return cancel_edit(ctx)
+    if r.kind == "cancel":
+        return [Reply(t.EDIT_CANCELLED)] + cancel_edit(ctx)
     return await _at_step(ctx, p, text)
 
 
 def cancel_edit(ctx: Context) -> list[Reply]:
-    """Leave an edit without changing anything: back where the guide was before /ubah."""
+    """Leave an edit without changing anything: the guide goes back where it was before /ubah (its prompt)."""
     frame = ctx.focus.find("edit")
     ctx.set_focus(ctx.focus.pop("edit"))
     p = proposals.load(ctx, frame.proposal) if frame else None
     if p is None:
         return [Reply(t.NOT_IN_FLOW)]
-    replies = proposals.run(ctx, p, Event("restore", step=frame.position, revision=p.revision))
-    return [Reply(t.EDIT_CANCELLED)] + replies
+    return proposals.run(ctx, p, Event("restore", step=frame.position, revision=p.revision))
 
 
 FrameHandler = Callable[[Context, str], Awaitable[list[Reply] | None]]

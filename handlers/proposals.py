@@ -256,21 +256,21 @@ async def lewati(ctx: Context, arg: str = "") -> list[Reply]:
 
 
 async def batal(ctx: Context, arg: str = "") -> list[Reply]:
-    """/batal: call off what is being done (an edit, a confirmation), or leave the guide; everything stays saved."""
+    """/batal: stop the guide. An edit in progress is dropped unchanged, a pending "Simpan …?" unsaved; everything
+    stored stays; nothing typed afterwards is stored until the user resumes (/usulan, "Lanjutkan")."""
     from handlers import guide
 
-    top = ctx.focus.top
-    if top is not None and top.kind == "edit":
-        return guide.cancel_edit(ctx)
-    if top is not None and top.kind == "confirm":
-        return await guide.confirm_answer(ctx, "bukan")
-    if top is not None and top.kind == "delete":
-        ctx.set_focus(ctx.focus.pop())
-        return [Reply(t.DELETE_KEPT)]
-    if ctx.focus.guide is None:
-        return [Reply(t.NOTHING_TO_STOP)]
-    ctx.set_focus(ctx.focus.pop("guide"))
-    return [Reply(t.CANCELLED)]
+    lead = []
+    if ctx.focus.find("edit") is not None:
+        guide.cancel_edit(ctx)  # back where the guide was before /ubah, nothing changed
+        lead.append(t.EDIT_CANCELLED)
+    had_delete = ctx.focus.find("delete") is not None
+    focus = _base(ctx)
+    if focus.guide is None:
+        ctx.set_focus(focus)
+        return [Reply("\n\n".join([*lead, t.DELETE_KEPT if had_delete else t.NOTHING_TO_STOP]))]
+    ctx.set_focus(focus.pop("guide"))
+    return [Reply("\n\n".join([*lead, t.CANCELLED]))]
 
 
 async def hapus(ctx: Context, arg: str = "") -> list[Reply]:

@@ -25,9 +25,10 @@ Kind = Literal[
     "empty", "choice", "number", "command", "cancel", "smalltalk", "yes", "not_yet", "no", "na", "help", "why",
     "question", "value",
 ]
-# What a pending step waits for: a proposal name, a free text, a duration, a confirmation (Sudah / Belum /
+# What a pending step waits for: the proposal's name, a place name, a free text, a duration, a confirmation (Sudah / Belum /
 # Tidak berlaku), one of a choice step's options, or a yes/no question (triage Ya/Tidak, "Simpan …?").
-Expecting = Literal["name", "text", "duration", "confirm", "choice", "yesno"]
+Expecting = Literal["proposal", "name", "text", "duration", "confirm", "choice", "yesno"]
+NAMES = ("proposal", "name")  # a proposal's own name, or a place name (Desa, Kecamatan, Kabupaten)
 YES_NO_KINDS = ("yes", "not_yet", "no", "na")
 MAX_NAME_WORDS = 6  # a name longer than this is checked with the user before it is stored
 
@@ -73,15 +74,20 @@ class StepWords:
     def from_file(cls, path: Path = WORDS_FILE) -> "StepWords":
         """Load and fold the word lists."""
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        fillers = frozenset(fold(w) for w in raw["fillers"]["words"])
+
+        def key(value: str) -> str:  # a phrase as a message is matched: folded, without fillers
+            words = fold(value).split()
+            return " ".join(w for w in words if w not in fillers) or " ".join(words)
 
         def phrases(values) -> frozenset[str]:
-            return frozenset(f for f in (fold(v) for v in values) if f)
+            return frozenset(k for k in (key(v) for v in values) if k)
 
         answers = {kind: phrases(raw[section]["words"]) for kind, section in
                    (("yes", "yes"), ("not_yet", "not_yet"), ("no", "no"), ("na", "not_applicable"))}  # fmt: skip
-        commands = {fold(p): name for name, ps in raw["commands"].items() for p in ps if fold(p)}
+        commands = {key(p): name for name, ps in raw["commands"].items() for p in ps if key(p)}
         return cls(
-            fillers=phrases(raw["fillers"]["words"]),
+            fillers=fillers,
             answers=answers,
             commands=commands,
             cancel=phrases(raw["cancel"]["words"]),
@@ -187,7 +193,7 @@ def read(
     if phrase in words.cancel:
         return Reading("cancel")
     if smalltalk is not None and (talk := smalltalk(stripped)) and not (
-        expecting == "name" and phrase in words.doubtful_names
+        expecting in NAMES and phrase in words.doubtful_names
     ):
         return Reading("smalltalk", talk)
     # 3. Yes, not yet, no, not applicable.
@@ -195,7 +201,8 @@ def read(
     if kind is not None:
         return Reading(kind)
     # 4. A question about the step, or about the rules.
-    asks = stripped.endswith("?") or stripped.casefold().startswith("tanya:") or _starts_with(words.question_starts, tokens)
+    asks = (stripped.endswith("?") or stripped.casefold().startswith("tanya:") or _starts_with(words.question_starts, tokens)
+            or (len(tokens) > 1 and tokens[-1] in _QUESTION_TOKENS))  # "… terdiri atas apa"
     if phrase in words.help or (words.help_markers.intersection(tokens) and (asks or tokens[0] in words.help_markers
                                                                           or _asks_anywhere(tokens))):
         return Reading("help")
@@ -207,7 +214,9 @@ def read(
         sure = stripped.endswith("?") or stripped.casefold().startswith("tanya:")
         return Reading("question", stripped.removeprefix("tanya:").strip() if sure else stripped, certain=sure)
     # 5. A value for the step.
-    if expecting == "name":
+    if expecting in NAMES and tokens[0] in _ASKING_NOUNS:  # "cara membuat akta", "syarat jadi anggota bpd"
+        return Reading("question", stripped, certain=False)
+    if expecting in NAMES:
         if phrase in words.doubtful_names:
             return Reading("value", stripped, certain=False, reason="doubtful name")
         if len(tokens) > MAX_NAME_WORDS:
@@ -215,11 +224,29 @@ def read(
     return Reading("value", stripped)
 
 
+_ASKING_NOUNS = {"cara", "caranya", "syarat", "persyaratan", "prosedur", "mekanisme", "tahapan", "format", "contoh"}
 _QUESTION_TOKENS = {"apa", "gimana", "bagaimana", "gmn", "kenapa", "mengapa", "siapa", "kapan", "mana", "piye", "kumaha"}
 
 
 def _asks_anywhere(tokens: list[str]) -> bool:
     return bool(_QUESTION_TOKENS.intersection(tokens))
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    """Indonesian root words (Sastrawi's dictionary, shipped with the stemmer the knowledge base uses)."""
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return frozenset(StemmerFactory().get_words())
+
+
+def ordinary_words(text: str, least: int = 3) -> bool:
+    """Whether `text` is `least` or more words that are all ordinary Indonesian words (their roots in the
+    dictionary): "harga beras hari ini" — a phrase, unlikely a place name ("Sukamaju", "Koto Tangah")."""
+    from knowledge.normalise import stem
+
+    words = fold(text).split()
+    return len(words) >= least and all(stem(w) in _dictionary() or w in _dictionary() for w in words)
 
 
 # -- values -------------------------------------------------------------------------------------------------
