@@ -35,7 +35,7 @@ def test_restart_resumes_same_step_with_same_answers(tmp_path):
 
 def test_whole_flow_by_piped_lines_writes_documents(tmp_path):
     db, out = tmp_path / "pandu.db", tmp_path / "out"
-    lines = ["/usulan", "Air bersih", "2", "1", "Sukamaju", "Cibeber", "Cianjur", "CV Tirta", "1"]
+    lines = ["/usulan", "Air bersih", "2", "1", "Sukamaju", "Cibeber", "Cianjur", "CV Tirta", "1", "Budi Santoso", "Direktur"]
     lines += ["1"] * 9  # persiapan: Sudah
     lines += ["1", "2"]  # penawaran: Sudah, Belum
     lines += ["Pengelolaan air bersih", "Pelayanan air bersih", "CV membangun, Desa mengawasi", "5 tahun",

@@ -6,7 +6,7 @@ import re
 import docx
 
 from handlers import checklist_texts as t
-from tests.test_checklist import antar_desa, parties, start
+from tests.test_checklist import antar_desa, parties, signer, start
 
 ANSWERS = {
     "ruang_lingkup": "Pembangunan jalan tani penghubung",
@@ -96,6 +96,7 @@ async def test_pihak_ketiga_documents_have_placeholders_and_no_offer_letter(chat
     await chat.tap("Prakarsa Desa")
     await parties(chat, "CV Tirta")
     await chat.tap("Pihak swasta")
+    await signer(chat)
     await chat.tap(t.BELUM)  # inventarisasi: an explicit "Belum", not an empty field
     await chat.send("/dokumen")
     docs = [o.reply.document for o in chat.last if o.reply.document]
