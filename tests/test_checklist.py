@@ -203,7 +203,7 @@ async def test_whole_flow_reaches_the_end_and_offers_documents(chat, app):
     assert "Semua langkah" in chat.text and t.DOCS_BUTTON in chat.labels
     await chat.tap(t.DOCS_BUTTON)
     docs = [o.reply.document for o in chat.last if o.reply.document]
-    assert len(docs) == 3
+    assert len(docs) == 6  # instrument, offer letters, summary: each as PDF and .docx
     # every step visited but the skipped text steps are missing: never called "selesai"
     missing = sum(1 for status, _ in answers(app).values() if status == "skipped")
     assert missing > 0
@@ -366,7 +366,7 @@ async def test_text_step_buttons_answer_to_their_numbers(chat, app):
 async def test_documents_mid_flow_offer_the_way_back(chat):
     await antar_desa(chat)
     await chat.send("/dokumen")
-    assert sum(1 for o in chat.last if o.reply.document) == 3
+    assert sum(1 for o in chat.last if o.reply.document) == 6
     assert chat.labels == [t.CONTINUE_BUTTON]
     await chat.send("1")
     assert "Nama Desa Bapak/Ibu" in chat.text
