@@ -7,7 +7,6 @@ handlers/drafts.py builds a `Draft`; handlers/docx_render.py and handlers/pdf_re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 NOTES_HEADING = "Catatan penyusunan"
 NOTES_INTRO = (
@@ -83,7 +82,7 @@ class PageBreak:
     """Start a new page."""
 
 
-Block = Union[Para, Table, Rule, PageBreak]
+Block = Para | Table | Rule | PageBreak
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def summary_text(flows: Flows, p: Proposal) -> str:
     flow = engine.flow_of(flows, p)
     values = engine.fields(flows, p)
     ps = drafts.parties(flows, p)
-    lines = [f"{flow.title} ({flow.instrument})", f"• Desa: {_or_empty(ps.desa and f'Desa {ps.desa}')}",
+    lines = [f"{flow.title} ({flow.instrument})", f"• Desa pengusul: {_or_empty(ps.desa and f'Desa {ps.desa}')}",
              f"• Kecamatan: {_or_empty(ps.kecamatan)}", f"• Kabupaten/kota: {_or_empty(str(ps.region))}"]
     if flow.offer_letter:
         partners = ", ".join(f"Desa {x.name}" for x in ps.partners)

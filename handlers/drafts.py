@@ -178,7 +178,7 @@ def peraturan_bersama(flows: Flows, p: Proposal) -> Draft:
     desa_list = _join([[_desa(n, "Desa mitra")] for n in ps.villages[:1] + ([x.name for x in ps.partners] or [""])])
     menimbang = [
         para("a.\tbahwa ", *desa_list, " bermaksud melaksanakan kerja sama antar-Desa dalam bidang ", bidang, ";",
-             align="justify", hanging=0.6),  # fmt: skip
+             align="justify", hanging=0.6),
         para("b.\tbahwa berdasarkan pertimbangan sebagaimana dimaksud dalam huruf a, perlu menetapkan Peraturan "
              "Bersama Kepala Desa tentang Kerja Sama Antar-Desa Bidang ", bidang, ";", align="justify", hanging=0.6),
     ]
@@ -289,7 +289,7 @@ def surat_penawaran(flows: Flows, p: Proposal) -> Draft:
             para(desa, ", ", gap("tanggal"), align="right"),
             _labelled([("Nomor", [para(DOTS)]), ("Lampiran", [para(DOTS)]),
                        ("Perihal", [para(Span("Penawaran Kerja Sama Antar-Desa", bold=True))])],
-                      widths=(0.15, 0.03, 0.82)),  # fmt: skip
+                      widths=(0.15, 0.03, 0.82)),
             para("Kepada Yth.", space_before=8), para("Kepala Desa ", to), para("di"), para("Tempat", indent=0.7),
             para("Dengan hormat,", space_before=8),
             para("Pemerintah Desa ", desa, ", Kecamatan ", value(ps.kecamatan, "kecamatan"), ", ",

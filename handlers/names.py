@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DESA = re.compile(r"^(?:desa|ds)\b\.?\s*", re.I)
-_KECAMATAN = re.compile(r"^(?:kecamatan|kec)\b\.?\s*", re.I)
-_KABUPATEN = re.compile(r"^(?:kabupaten|kab)\b\.?\s*", re.I)
-_KOTA = re.compile(r"^kota\b\.?\s*", re.I)
-_SPLIT = re.compile(r"\s*(?:[,;\n]|\s(?:dan|serta)\s|&)\s*", re.I)
+_DESA = re.compile(r"^(?:desa|ds)\b\.?\s*", re.IGNORECASE)
+_KECAMATAN = re.compile(r"^(?:kecamatan|kec)\b\.?\s*", re.IGNORECASE)
+_KABUPATEN = re.compile(r"^(?:kabupaten|kab)\b\.?\s*", re.IGNORECASE)
+_KOTA = re.compile(r"^kota\b\.?\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:[,;\n]|\s(?:dan|serta)\s|&)\s*", re.IGNORECASE)
 _INSIDE = re.compile(r"\(([^)]*)\)")
-_KEC_IN = re.compile(r"\b(?:kecamatan|kec)\b\.?\s*(.+)$", re.I)
-_KAB_IN = re.compile(r"\b(?:kabupaten|kab|kota)\b\.?\s*(.+)$", re.I)
+_KEC_IN = re.compile(r"\b(?:kecamatan|kec)\b\.?\s*(.+)$", re.IGNORECASE)
+_KAB_IN = re.compile(r"\b(?:kabupaten|kab|kota)\b\.?\s*(.+)$", re.IGNORECASE)
 _ACRONYMS = {"pt", "cv", "ud", "bum", "bumdes", "tbk", "koperasi"}
 
 

@@ -78,6 +78,15 @@ class KnowledgeBase:
         self.by_id = {e.id: e for e in self.entries}
 
 
+def read_toml(path: Path, rel: str, problems: list[str]) -> dict | None:
+    """A TOML data file as a dict, or None with "<rel>: -: cannot be read: …" appended to problems."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.append(f"{rel}: -: cannot be read: {exc}")
+        return None
+
+
 def _as_str_list(value: object) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value

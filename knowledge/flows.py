@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 
-from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts
+from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts, read_toml
 from knowledge.sources import Source
 from knowledge.templates import Template, load_templates
 
@@ -320,10 +319,8 @@ def load_flows(
         problems.append(f"flows/triage.toml: -: missing in {folder}")
     for path in files:
         rel = f"flows/{path.name}"
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            problems.append(f"{rel}: -: cannot be read: {exc}")
+        raw = read_toml(path, rel, problems)
+        if raw is None:
             continue
         if path.name == "triage.toml":
             _triage(raw, flows, problems)

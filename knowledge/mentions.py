@@ -9,7 +9,7 @@ allowed only to say so (the same line says "belum …", "tidak ada" or "tidak di
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from knowledge.citations import Citation, parse_citation
 from knowledge.sources import Source
@@ -18,9 +18,9 @@ _REG = r"(?:UU|PP|Permendagri|Permendesa) \d+/\d{4}"
 _MENTION = re.compile(
     rf"(?:\b(?P<reg>{_REG})\s+)?\bPasal\s+(?P<pasal>\d+[A-Z]?)(?:\s*[–-]\s*(?P<to>\d+[A-Z]?))?"
     r"(?:\s+ayat\s+\((?P<ayat>\d+)\))?",
-    re.I,
+    re.IGNORECASE,
 )
-_ABSENT = re.compile(r"\b(?:belum|tidak ada|tidak ditemukan|tidak tersedia)\b", re.I)
+_ABSENT = re.compile(r"\b(?:belum|tidak ada|tidak ditemukan|tidak tersedia)\b", re.IGNORECASE)
 
 
 def _line_of(text: str, pos: int) -> str:

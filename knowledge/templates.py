@@ -8,16 +8,15 @@ never cite what the sources do not contain. Loaded and validated with the flows 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.base import Excerpt, Regulation, check_citations, parse_excerpts
+from knowledge.base import Excerpt, Regulation, check_citations, parse_excerpts, read_toml
 from knowledge.sources import Source
 
 KINDS = ("peraturan-bersama", "perjanjian-bersama", "surat-penawaran")
 # A number followed by a time unit: templates state no deadline (none was found in the sources).
-_DEADLINE = re.compile(r"\b\d+\s*(?:\(\w+\)\s*)?(?:hari|minggu|pekan|bulan|tahun)\b", re.I)
+_DEADLINE = re.compile(r"\b\d+\s*(?:\(\w+\)\s*)?(?:hari|minggu|pekan|bulan|tahun)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -134,10 +133,8 @@ def load_templates(
     folder = directory / "templates"
     for path in sorted(folder.glob("*.toml")):
         rel = f"templates/{path.name}"
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            problems.append(f"{rel}: -: cannot be read: {exc}")
+        raw = read_toml(path, rel, problems)
+        if raw is None:
             continue
         t = _template(raw, rel, problems)
         if t is not None:

@@ -30,7 +30,7 @@ def test_restart_resumes_same_step_with_same_answers(tmp_path):
     greeted = second.split("\n== ")[0].removeprefix("== ")
     assert greeted.startswith("Persiapan 3/7 ==") and "Halo, Bapak/Ibu. Kita lanjutkan usulan \"Jalan tani\":" in greeted
     assert "Tersimpan" not in second and "BPD sudah menyelenggarakan Musyawarah Desa" in greeted
-    assert "Desa: Desa Sukamaju" in second and "Desa mitra: Desa Sukajaya" in second and "Persiapan 2/7" in second
+    assert "Desa pengusul: Desa Sukamaju" in second and "Desa mitra: Desa Sukajaya" in second and "Persiapan 2/7" in second
 
 
 def test_whole_flow_by_piped_lines_writes_documents(tmp_path):

@@ -35,7 +35,7 @@ PROMPTS = {
     "hak_kewajiban": "hak dan kewajiban masing-masing", "pendanaan": "pendanaan kerja sama ini",
     "perubahan": "perubahan, penundaan, dan pembatalan kerja sama ini",
 }  # fmt: skip
-DOUBLED = re.compile(r"\b(Desa|Kab\.|Kabupaten|Kec\.|Kecamatan)[ \t]+\1\b", re.I)  # within a line
+DOUBLED = re.compile(r"\b(Desa|Kab\.|Kabupaten|Kec\.|Kecamatan)[ \t]+\1\b", re.IGNORECASE)  # within a line
 LEGAL_REFS = re.compile(r"Dasar:|Permendagri|PP \d|UU \d|Isi minimal|terpotong")
 
 

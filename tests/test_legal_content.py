@@ -29,7 +29,7 @@ def flows(kb):
 
 def _problems(tmp_path, **fields) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    return load_kb(make_kb(tmp_path, **{"contoh": fields})).problems
+    return load_kb(make_kb(tmp_path, contoh=fields)).problems
 
 
 # -- the rules -------------------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ PENJELASAN_56 = (
 
 def test_a_penjelasan_is_quoted_under_its_heading_and_named_in_the_answer(tmp_path):
     """Item 11: examples from the Penjelasan of PP 11/2021 Pasal 56 were presented as the article."""
-    common = dict(status="unverified", citations='"PP 11/2021 Pasal 56 ayat (3)"', cite="PP 11/2021 Pasal 56")
+    common = {"status": "unverified", "citations": '"PP 11/2021 Pasal 56 ayat (3)"', "cite": "PP 11/2021 Pasal 56"}
     bare = _problems(tmp_path / "a", text=PENJELASAN_56, **common)
     assert any("quotes the Penjelasan as if it were the article" in p for p in bare), bare
     headed = f"Penjelasan Pasal 56\n[…]\n{PENJELASAN_56}"
@@ -61,7 +61,7 @@ def test_a_penjelasan_is_quoted_under_its_heading_and_named_in_the_answer(tmp_pa
 
 def test_an_answer_may_not_name_an_article_it_does_not_cite(tmp_path):
     """Item 16: an answer that names "Pasal 145" while citing only Pasal 144 is reported."""
-    d = make_kb(tmp_path, **{"contoh": {}})
+    d = make_kb(tmp_path, contoh={})
     path = d / "entries" / "contoh.toml"
     text = path.read_text(encoding="utf-8")
     bad = text.replace("dan lainnya.", "dan lainnya; perubahannya diatur Pasal 145.")
@@ -75,9 +75,9 @@ def test_an_answer_may_not_name_an_article_it_does_not_cite(tmp_path):
 
 
 def test_naming_a_missing_article_is_allowed_only_to_say_it_is_missing(tmp_path):
-    d = make_kb(tmp_path, **{"contoh": {"citations": '"Permendagri 96/2017 Pasal 5 ayat (2) huruf b"',
+    d = make_kb(tmp_path, contoh={"citations": '"Permendagri 96/2017 Pasal 5 ayat (2) huruf b"',
                                          "cite": "Permendagri 96/2017 Pasal 5",
-                                         "text": "b. kerja sama atas prakarsa Pihak Ketiga"}})  # fmt: skip
+                                         "text": "b. kerja sama atas prakarsa Pihak Ketiga"})  # fmt: skip
     path = d / "entries" / "contoh.toml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("dan lainnya.", "dan lainnya. Tahapannya diatur Pasal 15."), encoding="utf-8")
