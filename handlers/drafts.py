@@ -27,6 +27,14 @@ FOOT = (
     "dan salinan resmi peraturan (JDIH) sebelum dipakai."
 )
 UNVERIFIED = "(belum terverifikasi)"
+# Blanks in template articles ("{bkad_susunan}") and the placeholder each becomes.
+SLOTS = {
+    "bkad_susunan": "susunan organisasi dan tata kerja BKAD",
+    "bumdesma_nama": "nama BUM Desa bersama",
+    "bumdesma_ad": "Anggaran Dasar (lampiran)",
+    "bumdesma_modal": "besarnya penyertaan modal",
+}
+_SLOT = re.compile(r"\{(" + "|".join(SLOTS) + r")\}")
 DOTS = "……"
 
 
@@ -127,6 +135,8 @@ def _article_notes(articles: list[Based]) -> list[Block]:
         if a.citations:
             out.append(para(f"Pasal tentang {a.title.lower()}: ", Span(cite_line(a.citations), italic=True),
                             style="small"))  # fmt: skip
+        if a.note:
+            out.append(para(Span(a.note, italic=True), style="small", indent=0.5))
     return out
 
 
@@ -161,6 +171,7 @@ def peraturan_bersama(flows: Flows, p: Proposal) -> Draft:
     bum = p.triage.get("bum-desa") == "ya" or p.outcome.startswith("bum-desa-bersama")
     conditions = {"bkad"} if _bkad_applies(flows, p, template) else set()
     conditions |= {"bum-desa"} if bum else set()
+    conditions |= {"bum-desa-bersama"} if p.outcome.startswith("bum-desa-bersama") else set()
     regions = list(dict.fromkeys(str(r) for r in [ps.region] + [x.region for x in ps.partners if x.region] if r.name))
     heads = _heads(ps)
     bidang = value(v.get("bidang", ""), "bidang kerja sama")
@@ -198,8 +209,7 @@ def peraturan_bersama(flows: Flows, p: Proposal) -> Draft:
         n += 1
         body = []
         for text in a.paragraphs:
-            before, _, after = text.partition("{bkad_susunan}")
-            spans = [Span(before)] + ([gap("susunan organisasi dan tata kerja BKAD"), Span(after)] if _ else [])
+            spans = [Span(piece) if i % 2 == 0 else gap(SLOTS[piece]) for i, piece in enumerate(_SLOT.split(text))]
             body.append(Para(tuple(s for s in spans if s.text), align="justify"))
         blocks += _article(n, a.title, body)
     blocks += _article(n + 1, "Mulai Berlaku", [para("Peraturan Bersama Kepala Desa ini mulai berlaku pada ",

@@ -216,6 +216,29 @@ def test_bkad_article_follows_the_path_and_the_users_choice(knowledge):
     assert "Permendagri 96/2017 Pasal 4 ayat (1)" in notes and "UU 6/2014 Pasal 92 ayat (3)" in notes
 
 
+async def test_bum_desa_bersama_across_kabupaten_goes_on_and_its_draft_founds_it(chat, app):
+    """Issue 13 item 4: founding a BUM Desa bersama is not stopped by the antar-Daerah rule."""
+    await start(chat)
+    await chat.tap("Dengan Desa lain")
+    await chat.tap("Kabupaten/kota lain, satu provinsi")
+    await chat.tap("Ya, BUM Desa bersama")
+    assert "tidak terikat pada batas wilayah administratif" in chat.text and "berhenti" not in chat.text
+    assert "PP 11/2021 Pasal 7 ayat (4)" in chat.text and "Permendagri 96/2017 Pasal 3 ayat (2)" in chat.text
+    assert "belum dicocokkan dengan teks resmi" in chat.text  # PP 11/2021 rests on an OCR'd copy
+    for value in ("Desa Sukamaju", "Kec. Cibeber", "Kab. Cianjur", "Desa Cikadu (Kec. Cikalong, Kab. Bandung)"):
+        await chat.send(value)
+    await chat.send("/dokumen")
+    perber = next(d for d in by_name(chat).values() if d.filename.endswith("peraturan-bersama.docx"))
+    lines, body = docx_text(perber)
+    flat = _flat(body)
+    assert flat.startswith("KABUPATEN CIANJUR DAN KABUPATEN BANDUNG PERATURAN BERSAMA KEPALA DESA SUKAMAJU DAN "
+                           "KEPALA DESA CIKADU")
+    assert "Pendirian BUM Desa Bersama" in flat and "[… belum diisi: nama BUM Desa bersama …]" in flat
+    assert "Peraturan Pemerintah Nomor 11 Tahun 2021 tentang Badan Usaha Milik Desa" in flat
+    notes = _flat("\n".join(lines).split(NOTES_HEADING)[-1])
+    assert "PP 11/2021 Pasal 7 ayat (6)" in notes and "belum dicocokkan dengan teks resmi" in notes
+
+
 def test_file_names_never_collide_between_similar_proposal_names(knowledge):
     flows = knowledge.flows
     values = {**PARTIES, **ANSWERS}
