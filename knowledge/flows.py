@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 
-from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts
+from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts, read_toml
 from knowledge.sources import Source
+from knowledge.templates import Template, load_templates
 
 KINDS = ("confirm", "text", "choice")
 VALIDATORS = ("text", "name", "duration")
@@ -117,6 +117,7 @@ class Outcome:
     text: str
     citations: tuple[str, ...]
     excerpts: tuple[Excerpt, ...]
+    note: str = ""  # required when an excerpt is OCR'd or a paraphrase; the text must contain it (users see the text)
 
 
 @dataclass
@@ -128,6 +129,7 @@ class Flows:
     outcomes: dict[str, Outcome] = dc_field(default_factory=dict)
     flows: dict[str, Flow] = dc_field(default_factory=dict)
     problems: list[str] = dc_field(default_factory=list)
+    templates: dict[str, Template] = dc_field(default_factory=dict)  # document templates (knowledge/templates)
 
 
 def _strs(raw: dict, key: str, where: str, problems: list[str], required: bool = True) -> tuple[str, ...]:
@@ -315,7 +317,8 @@ def _triage(raw: dict, flows: Flows, problems: list[str]) -> None:
         where = f"{file}: outcome {oid or '?'}"
         excerpts = parse_excerpts(ro.get("excerpts", []), where, problems)
         flows.outcomes[oid] = Outcome(oid, _str(ro, "flow", where, problems, False), _str(ro, "text", where, problems),
-                                      _strs(ro, "citations", where, problems), excerpts)
+                                      _strs(ro, "citations", where, problems), excerpts,
+                                      _str(ro, "note", where, problems, False))
 
 
 def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
@@ -324,7 +327,8 @@ def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
         problems.append(f"{file}: start question {flows.start!r} does not exist")
     for q in flows.questions.values():
         where = f"{file}: question {q.id}"
-        check_citations(where, _status(q.excerpts), q.citations, q.excerpts, regs, sources, problems)
+        check_citations(where, _status(q.excerpts), q.citations, q.excerpts, regs, sources, problems,
+                        texts=(q.prompt,))
         for o in q.options:
             if o.next and o.next not in flows.questions:
                 problems.append(f"{where}: option {o.id}: next question {o.next!r} does not exist")
@@ -332,14 +336,18 @@ def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
                 problems.append(f"{where}: option {o.id}: outcome {o.outcome!r} does not exist")
     for o in flows.outcomes.values():
         where = f"{file}: outcome {o.id}"
-        check_citations(where, _status(o.excerpts), o.citations, o.excerpts, regs, sources, problems)
+        status = "unverified" if o.note else _status(o.excerpts)
+        check_citations(where, status, o.citations, o.excerpts, regs, sources, problems, texts=(o.text,))
+        if o.note and " ".join(o.note.split()) not in " ".join(o.text.split()):
+            problems.append(f"{where}: the note must be part of the text, so that users read it")
         _check_text(where, o.text, problems)
         if o.flow and o.flow not in flows.flows:
             problems.append(f"{where}: flow {o.flow!r} does not exist")
     for f in flows.flows.values():
         for s in f.steps:
             where = f"flows/{f.id}.toml: {f.id}: step {s.id}"
-            check_citations(where, s.status, s.citations, s.excerpts, regs, sources, problems)
+            check_citations(where, s.status, s.citations, s.excerpts, regs, sources, problems,
+                            texts=(s.prompt, s.note, s.missing and f"{s.missing}: belum ada dasar"))
             for qid, oid in s.when.items():
                 q = flows.questions.get(qid)
                 if q is None or oid not in {o.id for o in q.options}:
@@ -364,10 +372,8 @@ def load_flows(
         problems.append(f"flows/triage.toml: -: missing in {folder}")
     for path in files:
         rel = f"flows/{path.name}"
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            problems.append(f"{rel}: -: cannot be read: {exc}")
+        raw = read_toml(path, rel, problems)
+        if raw is None:
             continue
         if path.name == "triage.toml":
             _triage(raw, flows, problems)
@@ -378,5 +384,6 @@ def load_flows(
                 problems.append(f"{rel}: {flow.id}: file name must be {flow.id}.toml")
             flows.flows[flow.id] = flow
     _check_references(flows, regs, sources, problems)
+    flows.templates = load_templates(directory, regs, sources, flows, problems)
     return flows
 

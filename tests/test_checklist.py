@@ -28,6 +28,13 @@ async def pihak_ketiga(chat: FakeChat, prakarsa: str, partner: str, kind: str) -
     await chat.tap(prakarsa)
     await parties(chat, partner)
     await chat.tap(kind)
+    await signer(chat)
+
+
+async def signer(chat: FakeChat, name: str = "Budi Santoso", position: str = "Direktur") -> None:
+    """The third party's signatory and position (asked for the Perjanjian Bersama)."""
+    for value in (name, position):
+        await chat.send(value)
 
 
 async def parties(chat: FakeChat, partner: str = "Sukajaya") -> None:
@@ -74,14 +81,16 @@ async def test_triage_antar_kecamatan_with_bum_desa_uses_musyawarah_desa(chat, a
     assert "Musyawarah Desa" in chat.text and "Pemerintah Desa" in chat.text
     assert "Permendagri 96/2017 Pasal 4 ayat (2)" in chat.text
     await chat.send("/status")
-    assert "Penyusunan rancangan 0/6" in chat.text  # both forums: Musyawarah antar-Desa and Musyawarah Desa
-    assert "Pembentukan BKAD" not in chat.text  # the BKAD steps do not apply (Pasal 4 ayat (1))
+    # both forums (Musyawarah antar-Desa and Musyawarah Desa) and the BKAD question that shows both texts
+    assert "Penyusunan rancangan 0/7" in chat.text
+    assert "Pembentukan BKAD" not in chat.text
 
 
 async def test_triage_another_kabupaten_stops_with_antar_daerah_rule(chat, app):
     await start(chat)
     await chat.tap("Dengan Desa lain")
     await chat.tap("Kabupaten/kota lain, satu provinsi")
+    await chat.tap("Tidak, kerja sama lain")  # not founding a BUM Desa bersama (PP 11/2021 Pasal 7 ayat (4))
     assert "kerja sama antar-Daerah" in chat.text
     assert "Permendagri 96/2017 Pasal 3 ayat (2)" in chat.text
     assert "berhenti" in chat.text
@@ -102,6 +111,7 @@ async def test_triage_another_province_stops_honestly(chat, app):
     await start(chat)
     await chat.tap("Dengan Desa lain")
     await chat.tap("Provinsi lain")
+    await chat.tap("Tidak, kerja sama lain")
     assert "tidak diatur dalam teks peraturan yang tersedia" in chat.text and "Camat atau Dinas PMD" in chat.text
     assert "antar-Daerah" not in chat.text and "berhenti" in chat.text
     assert focus(app).guide is None
@@ -200,7 +210,7 @@ async def test_whole_flow_reaches_the_end_and_offers_documents(chat, app):
     assert "Semua langkah" in chat.text and t.DOCS_BUTTON in chat.labels
     await chat.tap(t.DOCS_BUTTON)
     docs = [o.reply.document for o in chat.last if o.reply.document]
-    assert len(docs) == 3
+    assert len(docs) == 6  # instrument, offer letters, summary: each as PDF and .docx
     # every step visited but the skipped text steps are missing: never called "selesai"
     missing = sum(1 for status, _ in answers(app).values() if status == "skipped")
     assert missing > 0
@@ -274,6 +284,7 @@ async def test_validation_messages(chat, app):
     assert "bukan hanya angka" in chat.text
     await parties(chat, "Yayasan Air")
     await chat.tap("Lembaga lainnya")
+    await signer(chat)
     await chat.tap(t.SUDAH)  # tahapan
     await chat.send("Pengelolaan air bersih")  # ruang lingkup
     await chat.send("Pembangunan Desa")  # bidang
@@ -345,7 +356,7 @@ async def test_text_step_buttons_answer_to_their_numbers(chat, app):
 async def test_documents_mid_flow_offer_the_way_back(chat):
     await antar_desa(chat)
     await chat.send("/dokumen")
-    assert sum(1 for o in chat.last if o.reply.document) == 3
+    assert sum(1 for o in chat.last if o.reply.document) == 6
     assert chat.labels == [t.CONTINUE_BUTTON]
     await chat.send("1")
     assert "Nama Desa Bapak/Ibu" in chat.text

@@ -251,7 +251,7 @@ async def test_checklist_documents_arrive_as_docx_files(app, running, fake):
     assert len(documents) == len([o for o in mirror.last if o.reply.document]) >= 2
     for call in documents:
         name, data = call.files["document"]
-        assert name.endswith(".docx") and data.startswith(b"PK")
+        assert (name.endswith(".docx") and data.startswith(b"PK")) or (name.endswith(".pdf") and data.startswith(b"%PDF"))
         assert call.text  # the caption names the document; no separate message repeats it
     # the introduction, the files, then (mid-flow) one message with a button back to the pending step
     assert len(calls) == len(documents) + 2
