@@ -180,16 +180,19 @@ async def _value(ctx: Context, p: Proposal, expecting: str, r: reading.Reading) 
 def _reads_as_question(ctx: Context, p: Proposal, value: str, expecting: str) -> bool:
     """Whether a value may be a question typed without its question mark, so the user is asked before it is
     stored ("Simpan … sebagai …?" — "Bukan, itu pertanyaan"): a value that is one of the knowledge base's own
-    question phrasings or topic titles; and for a place or proposal name, one about an out-of-scope subject,
-    one the knowledge base answers as a question ("keanggotaan bkad" as Nama Desa), or a place name of three or
-    more ordinary dictionary words ("harga beras hari ini"). A free text is not second-guessed further: "Pembangunan
+    question phrasings or topic titles; and for a place name (a step with `prefixes`: Desa, Kecamatan, Kabupaten)
+    or the proposal's name, one about an out-of-scope subject, one the knowledge base answers as a question
+    ("keanggotaan bkad" as Nama Desa), or a place name of three or more ordinary dictionary words ("harga beras
+    hari ini"). A person's name or position ("Direktur") is not second-guessed. A free text is not second-guessed further: "Pembangunan
     Desa" or "disepakati dalam Musyawarah antar-Desa" are answers although the knowledge base knows the words."""
     if known_phrasing(ctx, value):
         return True
-    if expecting not in reading.NAMES:
+    s = engine.pending_step(proposals.flows(ctx), p)
+    place = expecting == "name" and s is not None and bool(s.prefixes)  # Desa, Kecamatan, Kabupaten
+    if not (place or expecting == "proposal"):
         return False
     norm = ctx.knowledge.retriever.norm
-    if norm.out_of_scope(norm.tokens(value)) or (expecting == "name" and reading.ordinary_words(value)):
+    if norm.out_of_scope(norm.tokens(value)) or (place and reading.ordinary_words(value)):
         return True
     return ctx.knowledge.retriever.search(value).outcome == "answer"
 

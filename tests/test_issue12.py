@@ -300,6 +300,7 @@ async def test_documents_after_an_antar_kabupaten_stop_say_why_and_offer_a_new_p
     await start(chat)
     await chat.tap("Dengan Desa lain")
     await chat.tap("Kabupaten/kota lain, satu provinsi")
+    await chat.tap("Tidak, kerja sama lain")
     await chat.send("/dokumen")
     assert "tidak ada dokumen" in chat.text and "ketik /usulan untuk melanjutkan" not in chat.text
     assert chat.labels == [t.NEW] and not any(o.reply.document for o in chat.last)
