@@ -99,9 +99,35 @@ def _m3_proposals(db: sqlite_utils.Database) -> None:
     db["proposal_answers"].create_index(["chat_key"])
 
 
+def _m4_focus(db: sqlite_utils.Database) -> None:
+    """One focus record per chat (handlers/focus.py) instead of chat_state's mode string; proposals say where they
+    are in a column of their own instead of magic values in `current` ("_name", "_stop", "_done", "t.<id>")."""
+    db["chat_focus"].create({"chat_key": str, "focus": str, "updated_at": float}, pk="chat_key")
+    now = time.time()
+    for chat_key, mode, data in db.execute("SELECT chat_key, mode, data FROM chat_state").fetchall():
+        try:
+            state = json.loads(data or "{}")
+        except ValueError:
+            state = {}
+        frames = []
+        inner_mode, inner = (state.get("mode", ""), state.get("data", {})) if mode == "hapus" else (mode, state)
+        if inner_mode == "usulan" and isinstance(inner, dict) and str(inner.get("pid", "")).isdigit():
+            frames.append({"kind": "guide", "proposal": int(inner["pid"])})
+        if mode == "hapus" and state.get("nonce"):
+            frames.append({"kind": "delete", "nonce": str(state["nonce"])})
+        if frames:
+            db.execute("INSERT INTO chat_focus (chat_key, focus, updated_at) VALUES (?, ?, ?)",
+                       [chat_key, json.dumps({"frames": frames, "menus": []}), now])  # fmt: skip
+    db["chat_state"].drop()
+    db.execute("ALTER TABLE proposals ADD COLUMN at TEXT NOT NULL DEFAULT 'step'")
+    for old, at in (("_name", "name"), ("_done", "done"), ("_stop", "stopped")):
+        db.execute("UPDATE proposals SET at = ?, current = '' WHERE current = ?", [at, old])
+    db.execute("UPDATE proposals SET at = 'triage', current = substr(current, 3) WHERE current LIKE 't.%'")
+
+
 # Ordered migrations: index + 1 is the schema version each one produces. Never edit a released
 # migration; append a new one (a new version must never lose data).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2_whatsapp, _m3_proposals]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2_whatsapp, _m3_proposals, _m4_focus]
 
 
 class Storage:
@@ -192,27 +218,19 @@ class Storage:
                 log.warning("after deleting a chat the WAL could not be emptied yet (another reader)")
         return counts
 
-    # -- chat state (the mode a chat is in, e.g. answering a checklist step) ----------------
-    def get_state(self, chat_key: str) -> tuple[str, dict[str, Any]]:
-        row = self.db.execute("SELECT mode, data FROM chat_state WHERE chat_key = ?", [chat_key]).fetchone()
-        if not row:
-            return "", {}
-        return row[0], json.loads(row[1] or "{}")
-
-    def set_state(self, chat_key: str, mode: str, data: dict[str, Any] | None = None) -> None:
-        self.db.execute(
-            "INSERT INTO chat_state (chat_key, mode, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(chat_key) DO UPDATE SET mode = excluded.mode, data = excluded.data, "
-            "updated_at = excluded.updated_at",
-            [chat_key, mode, json.dumps(data or {}, ensure_ascii=False), time.time()],
-        )
-
-    def waiting_since(self, chat_key: str) -> float | None:
-        """When the chat's mode was last set, if it has one (a step waits for an answer); else None."""
-        row = self.db.execute(
-            "SELECT updated_at FROM chat_state WHERE chat_key = ? AND mode != ''", [chat_key]
-        ).fetchone()
+    # -- chat focus (what the chat waits for: handlers/focus.py) ----------------------------------
+    def get_focus(self, chat_key: str) -> str | None:
+        """The chat's stored focus record (JSON), or None."""
+        row = self.db.execute("SELECT focus FROM chat_focus WHERE chat_key = ?", [chat_key]).fetchone()
         return row[0] if row else None
+
+    def set_focus(self, chat_key: str, focus: str) -> None:
+        """Store the chat's focus record (JSON)."""
+        self.db.execute(
+            "INSERT INTO chat_focus (chat_key, focus, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_key) DO UPDATE SET focus = excluded.focus, updated_at = excluded.updated_at",
+            [chat_key, focus, time.time()],
+        )
 
     # -- menus --------------------------------------------------------------------------------
     def save_menu(self, chat_key: str, choices: tuple[Choice, ...]) -> str:
@@ -246,15 +264,6 @@ class Storage:
             [chat_key],
         ).fetchone()
         return (row[0], [tuple(x) for x in json.loads(row[1])]) if row else None
-
-    def menu_after_state(self, chat_key: str) -> bool:
-        """Whether the chat's latest menu was shown after its mode was last set (so typed numbers mean it)."""
-        row = self.db.execute(
-            "SELECT (SELECT max(created_at) FROM menus WHERE chat_key = ?) >= "
-            "(SELECT updated_at FROM chat_state WHERE chat_key = ?)",
-            [chat_key, chat_key],
-        ).fetchone()
-        return bool(row and row[0])
 
     # -- WhatsApp: redeliveries and the 24-hour window ------------------------------------------
     def first_sight(self, message_id: str, now: float | None = None) -> bool:
@@ -291,8 +300,8 @@ class Storage:
         with self.db.atomic():
             self.db.execute("UPDATE proposals SET active = 0 WHERE chat_key = ?", [chat_key])
             cur = self.db.execute(
-                "INSERT INTO proposals (chat_key, name, flow, outcome, current, revision, triage, active, "
-                "created_at, updated_at) VALUES (?, '', '', '', '_name', 0, '{}', 1, ?, ?)",
+                "INSERT INTO proposals (chat_key, name, flow, outcome, at, current, revision, triage, active, "
+                "created_at, updated_at) VALUES (?, '', '', '', 'name', '', 0, '{}', 1, ?, ?)",
                 [chat_key, now, now],
             )
         return int(cur.lastrowid)
@@ -300,11 +309,11 @@ class Storage:
     def proposals(self, chat_key: str) -> list[dict[str, Any]]:
         """This chat's proposals, most recently changed first (id, name, flow, current, active)."""
         rows = self.db.execute(
-            "SELECT id, name, flow, current, active FROM proposals WHERE chat_key = ? "
+            "SELECT id, name, flow, at, current, active FROM proposals WHERE chat_key = ? "
             "ORDER BY updated_at DESC, id DESC",
             [chat_key],
         ).fetchall()
-        return [dict(zip(("id", "name", "flow", "current", "active"), r)) for r in rows]
+        return [dict(zip(("id", "name", "flow", "at", "current", "active"), r)) for r in rows]
 
     def active_proposal(self, chat_key: str) -> int | None:
         """The id of the chat's active proposal, if any."""
@@ -321,12 +330,12 @@ class Storage:
     def load_proposal(self, chat_key: str, proposal_id: int) -> tuple[dict[str, Any], dict[str, tuple[str, str]]] | None:
         """A proposal row of this chat and its answers (step → (status, value)); None if not this chat's."""
         row = self.db.execute(
-            "SELECT id, name, flow, outcome, current, revision, triage FROM proposals WHERE id = ? AND chat_key = ?",
+            "SELECT id, name, flow, outcome, at, current, revision, triage FROM proposals WHERE id = ? AND chat_key = ?",
             [proposal_id, chat_key],
         ).fetchone()
         if row is None:
             return None
-        data = dict(zip(("id", "name", "flow", "outcome", "current", "revision", "triage"), row))
+        data = dict(zip(("id", "name", "flow", "outcome", "at", "current", "revision", "triage"), row))
         data["triage"] = json.loads(data["triage"] or "{}")
         answers = {
             r[0]: (r[1], r[2] or "")
@@ -343,9 +352,9 @@ class Storage:
         now = time.time()
         with self.db.atomic():
             cur = self.db.execute(
-                "UPDATE proposals SET name = ?, flow = ?, outcome = ?, current = ?, revision = ?, triage = ?, "
+                "UPDATE proposals SET name = ?, flow = ?, outcome = ?, at = ?, current = ?, revision = ?, triage = ?, "
                 "updated_at = ? WHERE id = ? AND chat_key = ?",
-                [data["name"], data["flow"], data["outcome"], data["current"], data["revision"],
+                [data["name"], data["flow"], data["outcome"], data["at"], data["current"], data["revision"],
                  json.dumps(data["triage"], ensure_ascii=False), now, data["id"], chat_key],
             )
             if cur.rowcount != 1:  # not this chat's proposal: write nothing (the transaction is rolled back)

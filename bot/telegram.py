@@ -325,11 +325,9 @@ class TelegramChannel:
 
     async def process(self, bot: Any, chat_id: int, inbound: Inbound, group: bool = False) -> None:
         """Run one message through the core and send the replies."""
-        before = self.app.storage.waiting_since(inbound.chat_key) if group else None
         async with typing(bot, chat_id):
             outs = await self.app.handle(inbound)
-        after = self.app.storage.waiting_since(inbound.chat_key) if group else None
-        awaiting = bool(outs) and after is not None and after != before  # this message asked for an answer
+        awaiting = group and bool(outs) and outs[-1].reply.expects_text  # the last reply waits for typed text
         if awaiting:
             outs = [*outs[:-1], with_reply_hint(outs[-1])]
         try:

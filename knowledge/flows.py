@@ -51,6 +51,19 @@ class Step:
     options: tuple[str, ...] = ()  # choice steps
     when: dict[str, str] = dc_field(default_factory=dict)  # triage answers the step depends on
     title: str = ""  # a short name for lists (/status, /ubah, the summary); text steps use `label`
+    # Earlier steps this one needs (step id → the answers that allow it: confirm values "sudah" | "belum" |
+    # "na", or a choice step's option labels). Until then the step is not asked; it stays missing ("menunggu").
+    requires: dict[str, tuple[str, ...]] = dc_field(default_factory=dict)
+    hint: str = ""  # how to answer, shown when the user asks "maksudnya?" / "gimana ngisinya?" at this step
+    # Text steps: words a typed value may start with that the field already says ("Desa", "Kec.", "Kab."),
+    # removed before the value is stored; with `items = true`, from each comma-separated item.
+    prefixes: tuple[str, ...] = ()
+    items: bool = False
+
+    @property
+    def name(self) -> str:
+        """The step's short name (text steps: their label)."""
+        return self.label if self.kind == "text" else self.title
 
 
 @dataclass(frozen=True)
@@ -149,8 +162,9 @@ def _check_text(where: str, text: str, problems: list[str]) -> None:
 
 _STEP_KEYS = {
     "id", "stage", "kind", "title", "prompt", "citations", "excerpts", "note", "missing", "field", "label",
-    "validate", "options", "when",
+    "validate", "options", "when", "requires", "hint", "prefixes", "items",
 }
+CONFIRM_VALUES = ("sudah", "belum", "na")
 
 
 def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step | None:
@@ -169,6 +183,12 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
     options = _strs(raw, "options", where, problems, required=False) if "options" in raw else ()
     when = raw.get("when", {})
     title = _str(raw, "title", where, problems, False)
+    hint = _str(raw, "hint", where, problems, False)
+    prefixes = _strs(raw, "prefixes", where, problems, required=False) if "prefixes" in raw else ()
+    requires = _requires(raw.get("requires", {}), where, problems)
+    items = raw.get("items", False)
+    if not isinstance(items, bool):
+        problems.append(f"{where}: 'items' must be true or false")
     if len(problems) > n:
         return None
     if sid and not _ID.match(sid):
@@ -194,13 +214,45 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
         when = {}
     if not citations and not missing:
         problems.append(f"{where}: a step without citations must say what is 'missing'")
+    if (prefixes or items) and kind != "text":
+        problems.append(f"{where}: only text steps take 'prefixes' or 'items'")
     status = _status(excerpts)
     if status == "unverified" and not note:
         problems.append(f"{where}: rests on a paraphrase, so it needs a 'note' saying it is unverified")
-    for text in (prompt, note, missing):
+    for text in (prompt, note, missing, hint):
         _check_text(where, text, problems)
     return Step(sid, stage, kind, prompt, citations, excerpts, status, note, missing, fld, label, validate,
-                options, dict(when), title)
+                options, dict(when), title, requires, hint, prefixes, items)
+
+
+def _requires(raw: object, where: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """`requires = { step-id = ["sudah"] }` as a dict; its references are checked with the whole flow."""
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in raw.values()
+    ):
+        problems.append(f"{where}: 'requires' must be a table of step id = list of answers")
+        return {}
+    return {k: tuple(v) for k, v in raw.items()}
+
+
+def _check_requires(where: str, steps: list[Step], problems: list[str]) -> None:
+    """Each requirement names an EARLIER confirm or choice step of the flow and answers that step can have."""
+    earlier: dict[str, Step] = {}
+    for s in steps:
+        for sid, allowed in s.requires.items():
+            dep = earlier.get(sid)
+            if dep is None:
+                problems.append(f"{where}: step {s.id}: requires {sid!r}, which is not an earlier step of the flow")
+                continue
+            valid = CONFIRM_VALUES if dep.kind == "confirm" else dep.options if dep.kind == "choice" else ()
+            if not valid:
+                problems.append(f"{where}: step {s.id}: requires {sid!r}, a text step (only confirm or choice steps)")
+            for value in allowed:
+                if value not in valid:
+                    problems.append(f"{where}: step {s.id}: requires {sid} = {value!r}, not an answer of that step")
+            if dep.when and s.when != dep.when and not all(s.when.get(k) == v for k, v in dep.when.items()):
+                problems.append(f"{where}: step {s.id}: requires {sid!r}, which is not asked on all of its paths")
+        earlier[s.id] = s
 
 
 def _flow(raw: dict, file: str, problems: list[str]) -> Flow | None:
@@ -226,6 +278,7 @@ def _flow(raw: dict, file: str, problems: list[str]) -> Flow | None:
         if s.id in seen:
             problems.append(f"{where}: step {s.id}: duplicate step id")
         seen.add(s.id)
+    _check_requires(where, steps, problems)
     fields_ = {s.field for s in steps if s.field}
     for name in [c[0] for c in CONTENTS] + list(PARTY_FIELDS):
         if name not in fields_:

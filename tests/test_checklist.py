@@ -3,7 +3,8 @@ mid-flow, stale and double taps, validation, /hapus. Real SQLite file, real know
 
 from handlers import checklist_texts as t
 from handlers import texts
-from handlers.checklist import classify_typed, looks_like_question, validate
+from handlers.checklist import validate
+from handlers.focus import Focus
 from tests.conftest import FakeChat
 
 
@@ -43,6 +44,11 @@ async def parties(chat: FakeChat, partner: str = "Sukajaya") -> None:
 
 def proposal_rows(app, chat_key="test:u1"):
     return list(app.storage.db.execute("SELECT * FROM proposals WHERE chat_key = ?", [chat_key]).fetchall())
+
+
+def focus(app, chat_key="test:u1") -> Focus:
+    """The chat's stored focus record."""
+    return Focus.from_json(app.storage.get_focus(chat_key))
 
 
 def answers(app, chat_key="test:u1") -> dict[str, tuple[str, str]]:
@@ -88,7 +94,7 @@ async def test_triage_another_kabupaten_stops_with_antar_daerah_rule(chat, app):
     assert "kerja sama antar-Daerah" in chat.text
     assert "Permendagri 96/2017 Pasal 3 ayat (2)" in chat.text
     assert "berhenti" in chat.text
-    assert app.storage.get_state("test:u1")[0] == ""
+    assert focus(app).guide is None
     await chat.send("apa itu bkad")  # no longer in the flow: an ordinary question
     assert "Para pihak" not in chat.text and "BKAD" in chat.text
     await chat.send("/status")  # says why it stopped, and offers a new proposal, not "continue"
@@ -108,9 +114,10 @@ async def test_triage_another_province_stops_honestly(chat, app):
     await chat.tap("Tidak, kerja sama lain")
     assert "tidak diatur dalam teks peraturan yang tersedia" in chat.text and "Camat atau Dinas PMD" in chat.text
     assert "antar-Daerah" not in chat.text and "berhenti" in chat.text
-    assert app.storage.get_state("test:u1")[0] == ""
+    assert focus(app).guide is None
     p = app.storage.db.execute("SELECT outcome, current FROM proposals").fetchone()
-    assert tuple(p) == ("lintas-provinsi", "_stop")
+    assert tuple(p) == ("lintas-provinsi", "")
+    assert app.storage.db.execute("SELECT at FROM proposals").fetchone()[0] == "stopped"
 
 
 async def test_triage_pihak_ketiga_prakarsa_desa(chat, app):
@@ -165,7 +172,7 @@ async def test_skip_stays_missing_edit_changes_cancel_keeps_resume_returns(chat,
     assert answers(app)["kecamatan"] == ("value", "Cibeber")
     # /batal leaves the flow; typed text is a question again
     await chat.send("/batal")
-    assert app.storage.get_state("test:u1")[0] == ""
+    assert focus(app).guide is None
     await chat.send("siapa saja anggota bkad")
     assert "Persiapan" not in chat.text
     # /usulan resumes at the same step with the same answers
@@ -233,23 +240,6 @@ async def test_question_on_a_text_step_versus_an_answer(chat, app):
     assert "desa" not in answers(app)
     await chat.send("Sukamaju")
     assert answers(app)["desa"] == ("value", "Sukamaju")
-
-
-def test_question_rule():
-    # greetings and thanks alone are never answers, on any step
-    assert classify_typed("text", "terima kasih", "smalltalk") == "smalltalk"
-    assert classify_typed("confirm", "halo", "smalltalk") == "smalltalk"
-    # confirm/choice steps (the caller matched the choices first): a question if the KB answers or suggests
-    assert classify_typed("confirm", "bpd itu apa", "answer") == "question"
-    assert classify_typed("choice", "jalan desa rusak", "suggest") == "question"
-    assert classify_typed("choice", "Cianjur", "none") == "unclear"
-    assert classify_typed("choice", "boleh pakai dana desa?", "none") == "question"  # worded as a question
-    # text steps: "?" at the end, or a question word AND an answer in the knowledge base
-    assert classify_typed("text", "dana desa boleh?", "none") == "question"
-    assert classify_typed("text", "siapa anggota bkad", "answer") == "question"
-    assert classify_typed("text", "bagaimana kalau dibagi rata antar desa", "none") == "answer"
-    assert classify_typed("text", "Dana Desa masing-masing desa", "answer") == "answer"
-    assert looks_like_question("Apakah perlu musdes") and not looks_like_question("Apabila perlu, musdes")
 
 
 # -- stale and double taps ----------------------------------------------------------------------------------
@@ -333,7 +323,7 @@ async def test_hapus_asks_then_deletes_everything_of_this_chat_only(app):
     confirm = me.last[0].choice_tokens[0]
     await me.tap(t.DELETE_YES)
     assert "sudah dihapus" in me.text
-    for table in ("proposals", "proposal_answers", "chat_state", "menus"):
+    for table in ("proposals", "proposal_answers", "chat_focus", "menus"):
         n = app.storage.db.execute(f"SELECT count(*) FROM {table} WHERE chat_key = 'test:me'").fetchone()[0]
         assert n == 0, table
     assert proposal_rows(app, "test:other")

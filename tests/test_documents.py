@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from handlers import checklist_texts as t
 from handlers import documents, drafts
-from handlers.checklist import Answer, Proposal
+from handlers.checklist import Answer, At, Proposal
 from handlers.docmodel import NOTES_HEADING
 from tests.test_checklist import antar_desa, parties, signer, start
 
@@ -102,7 +102,7 @@ def proposal(flows, triage, values, pid=1, name="Jalan tani", choices=None):
         elif s.kind == "choice":
             answers[s.id] = Answer("value", (choices or {}).get(s.id, s.options[0]))
     outcome = {"tidak": "antar-desa-bkad", "ya": "antar-desa-pemerintah-desa"}.get(triage.get("bum-desa"), flow_id)
-    return Proposal(pid, name, flow_id, outcome, "_done", 0, triage, answers)
+    return Proposal(pid, name, flow_id, outcome, at=At.DONE, triage=triage, answers=answers)
 
 
 ANTAR = {"jenis": "antar-desa", "wilayah": "satu-kecamatan", "bum-desa": "tidak"}

@@ -1,5 +1,6 @@
 """SQLite storage: schema, WAL, persistence across restarts, menus, privacy of the question log."""
 
+import json
 import sqlite3
 
 import pytest
@@ -68,7 +69,7 @@ def test_delete_chat_removes_everything_of_that_chat_only():
     s = Storage(":memory:")
     for key in ("test:1", "test:2"):
         s.touch_chat(key, "test")
-        s.set_state(key, "x", {"a": 1})
+        s.set_focus(key, '{"frames": []}')
         s.save_menu(key, (Choice("A", "menu:tanya"),))
         s.log_question(key, "test", "q", "none", None, 0)
     s.delete_chat("test:1")
@@ -77,7 +78,7 @@ def test_delete_chat_removes_everything_of_that_chat_only():
         if "chat_key" in cols:
             assert s.db.execute(f"SELECT count(*) FROM [{table}] WHERE chat_key = 'test:1'").fetchone()[0] == 0
     assert [r["chat_hash"] for r in s.question_log()] == [s.chat_hash("test:2")]
-    assert s.get_state("test:2") == ("x", {"a": 1})
+    assert s.get_focus("test:2") == '{"frames": []}' and s.get_focus("test:1") is None
 
 
 def test_delete_chat_removes_proposals_and_answers(tmp_path):
@@ -111,11 +112,18 @@ def test_upgrade_from_version_1_keeps_data(tmp_path):
     db["question_log"].insert({"ts": 1.0, "chat_hash": "abc", "channel": "telegram", "question": "apa itu bkad",
                                "outcome": "answer", "entry_id": "bkad-pengertian", "score": 90.0})
     db["chat_state"].insert({"chat_key": "telegram:1", "mode": "", "data": "{}", "updated_at": 1.0})
+    db["chat_state"].insert({"chat_key": "telegram:2", "mode": "usulan", "data": '{"pid": 7}', "updated_at": 1.0})
+    db["chat_state"].insert({"chat_key": "telegram:3", "mode": "hapus", "updated_at": 1.0,
+                             "data": '{"nonce": "ab12", "mode": "usulan", "data": {"pid": 8}}'})
     db.close()
     s = Storage(str(path))
     assert s.schema_version == len(MIGRATIONS) > 1
     assert [r["question"] for r in s.question_log()] == ["apa itu bkad"]
-    assert s.get_state("telegram:1") == ("", {})
+    assert s.get_focus("telegram:1") is None  # no mode: nothing to carry over
+    assert json.loads(s.get_focus("telegram:2"))["frames"] == [{"kind": "guide", "proposal": 7}]
+    assert json.loads(s.get_focus("telegram:3"))["frames"] == [{"kind": "guide", "proposal": 8},
+                                                                {"kind": "delete", "nonce": "ab12"}]
+    assert "chat_state" not in s.db.table_names()
     assert "proposals" in s.db.table_names()
     s.close()
 
