@@ -60,6 +60,9 @@ _CONTROL = dict.fromkeys(
     c for c in range(0x110000) if c < 0x20 and chr(c) not in "\n\t" or 0x7F <= c < 0xA0
 )
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+# Bidirectional controls (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI, LRM, RLM, ALM): never meant as text,
+# and an override such as U+202E would make a stored name and every reply that echoes it read backwards.
+_INVISIBLE |= {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 # A button token as App.handle issues it: "<menu id>.<index>" (ASCII only; anything else is forged).
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,16}\.[0-9]{1,3}")
 
