@@ -9,12 +9,6 @@ SUDAH, BELUM, NA = "Sudah", "Belum", "Tidak berlaku"
 WHY = "Kenapa?"
 SKIP = "Lewati"
 STATUS_LABELS = {"sudah": SUDAH, "belum": BELUM, "na": NA, "skipped": "Dilewati", "": "Belum dijawab"}
-# Typed words that mean the same as a confirm button.
-CONFIRM_WORDS = {
-    "sudah": "sudah", "udah": "sudah", "sdh": "sudah", "ya": "sudah", "iya": "sudah", "selesai": "sudah",
-    "belum": "belum", "blm": "belum", "blum": "belum",
-    "tidak berlaku": "na", "tdk berlaku": "na", "tidak relevan": "na",
-}
 
 ASK_NAME = (
     "Usulan kerja sama baru. Beri nama singkat untuk usulan ini, misalnya \"Jalan tani Sukamaju–Sukajaya\".\n"
@@ -33,7 +27,22 @@ DONE_COMPLETE = "lengkap semua"
 DONE_MISSING = "{n} langkah"
 STALE = "Maaf, tombol itu sudah kedaluwarsa (langkahnya sudah dijawab atau berubah). Tidak ada yang diubah."
 WHY_HEADING = "Kenapa langkah ini?"
-CANNOT_SKIP = "Langkah ini tidak bisa dilewati. Silakan pilih salah satu jawaban."
+CANNOT_SKIP_TRIAGE = "Pertanyaan jenis kerja sama ini tidak bisa dilewati. Silakan pilih salah satu jawaban di bawah."
+CANNOT_SKIP_NAME = "Nama usulan perlu diisi dulu. Ketik nama singkatnya, atau /batal untuk berhenti."
+WHY_NAME = "Nama usulan hanya untuk membedakan usulan Bapak/Ibu satu sama lain; tidak ada aturannya."
+WAITING_FOR = "{step} (menunggu: {on})"
+PAUSED = (
+    "Panduan usulan \"{name}\" sedang dihentikan (/batal), jadi jawaban itu tidak disimpan. "
+    "Pilih Lanjutkan untuk meneruskan."
+)
+NOTHING_TO_STOP = "Tidak ada panduan usulan yang sedang berjalan. Ketik /usulan untuk memulai atau melanjutkan."
+EDIT_STOPPED = "Usulan ini berhenti saat penentuan jenis kerja sama, jadi tidak ada jawaban yang bisa diubah. Ketik /usulan baru untuk usulan lain."
+EDIT_HINT = "Silakan jawab lagi langkah ini. Ketik \"tidak jadi\" bila tidak ingin mengubahnya."
+EDIT_CANCELLED = "Baik, tidak jadi diubah. Jawaban lama tetap tersimpan."
+DOCS_STOPPED = (
+    "Usulan \"{name}\" berhenti saat penentuan jenis kerja sama, jadi tidak ada dokumen yang dibuat.\n\n{reason}\n\n"
+    "Untuk kerja sama lain, buat usulan baru."
+)
 NOT_IN_FLOW = "Tidak ada langkah usulan yang sedang ditanyakan. Ketik /usulan untuk memulai atau melanjutkan."
 NO_PROPOSAL = "Belum ada usulan kerja sama. Ketik /usulan untuk memulai."
 CANCELLED = "Baik, panduan usulan dihentikan. Semua jawaban tersimpan; ketik /usulan untuk melanjutkan kapan saja."
@@ -79,7 +88,33 @@ DELETE_NO = "Jangan hapus"
 DELETED = "Semua data percakapan ini sudah dihapus. Ketik /mulai untuk memulai lagi."
 DELETE_KEPT = "Baik, tidak ada yang dihapus."
 
+# Reading typed text at a step (handlers/guide.py).
+EMPTY_AT_STEP = "Pesan Bapak/Ibu kosong."
+NOTHING_TO_CANCEL = "Tidak ada yang dibatalkan; belum ada yang tersimpan untuk langkah ini."
+NOT_A_VALUE = "Mohon tulis {field} (boleh singkat), atau ketik \"lewati\"."
+CHOOSE_ONE_PLAIN = "Mohon Bapak/Ibu pilih salah satu pilihan di bawah."
+CONFIRM_VALUE = "Simpan \"{value}\" sebagai {field}?"
+CONFIRM_SKIP = "Lewati dulu langkah {field}? Bisa diisi nanti dengan /ubah."
+CONFIRM_YES = "Ya"
+CONFIRM_NO = "Bukan"
+CONFIRM_NO_QUESTION = "Bukan, itu pertanyaan"
+NOT_SAVED = "Baik, tidak disimpan."
+LABEL_NOT_HERE = "Pilihan \"{label}\" tidak ada di langkah ini, jadi tidak disimpan."
+QUESTION_NOT_ANSWERED = "Pertanyaan itu belum bisa saya jawab dari teks peraturan yang ada."
+BACK_TO_STEP = "Kembali ke usulan"
+HINT_NAME = "Nama usulan hanya untuk membedakan usulan Bapak/Ibu, misalnya \"Jalan tani Sukamaju–Sukajaya\" atau \"Air bersih\"."
+HINT_CONFIRM = (
+    "Pilih Sudah bila langkah ini sudah dilakukan, Belum bila belum, atau Tidak berlaku bila tidak sesuai "
+    "dengan kerja sama Bapak/Ibu. Ketik \"kenapa\" untuk melihat dasar aturannya."
+)
+HINT_CHOICE = "Pilih salah satu jawaban di bawah: ketuk tombolnya, atau ketik nomornya."
+HINT_TEXT = (
+    "Tulis jawabannya dengan kata-kata Bapak/Ibu sendiri; boleh singkat. Ketik \"lewati\" bila belum tahu; "
+    "jawaban bisa diubah nanti dengan /ubah."
+)
+
 # Validation of typed answers.
+NAME_TOO_SHORT = "Nama usulan terlalu pendek. Mohon tulis nama singkat, misalnya \"Jalan tani\" atau \"Air bersih\"."
 TOO_SHORT = "Jawaban terlalu pendek. Mohon tulis sedikit lebih lengkap, atau ketik /lewati."
 NO_LETTERS = "Jawaban perlu berisi kata, bukan hanya angka atau tanda baca. Mohon tulis lagi, atau ketik /lewati."
 TOO_LONG_FIELD = "Jawaban terlalu panjang ({n} karakter; paling banyak {max}). Mohon diringkas."

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from handlers.focus import Focus
 from handlers.messages import Inbound
 from handlers.services import Services
 
@@ -14,6 +15,7 @@ class Context:
 
     services: Services
     msg: Inbound
+    _focus: Focus | None = field(default=None, repr=False)
 
     @property
     def app(self) -> Services:
@@ -39,6 +41,23 @@ class Context:
     def config(self):
         """The configuration."""
         return self.services.config
+
+    @property
+    def focus(self) -> Focus:
+        """The chat's focus (handlers/focus.py), read once per message."""
+        if self._focus is None:
+            self._focus = Focus.from_json(self.storage.get_focus(self.chat_key))
+        return self._focus
+
+    def set_focus(self, focus: Focus) -> None:
+        """Change the chat's focus; it is stored at once (a restart resumes from it)."""
+        if focus != self._focus:
+            self._focus = focus
+            self.storage.set_focus(self.chat_key, focus.to_json())
+
+    def forget_focus(self) -> None:
+        """After the chat's data was deleted: an empty focus, not written back."""
+        self._focus = Focus()
 
     @property
     def is_admin(self) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.citations import Citation, parse_citation
+from knowledge.mentions import check_mentions
 from knowledge.normalise import Normaliser
 from knowledge.sources import Source, excerpt_pieces, parse_source
 
@@ -15,6 +16,9 @@ STATUSES = ("verified", "verbatim", "unverified")
 SUMBER = ("verbatim", "parafrase")
 MIN_QUESTIONS = 6
 UNCERTAIN = "[?]"  # how the sources mark a word they could not read with certainty
+# A gap glued to a word ("kewaji[…]"): the source cuts the text off inside that word, so the word is not known.
+_CUT_WORD = re.compile(r"\w\[…\]|\[…\]\w")
+PENJELASAN = "Penjelasan"
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REQUIRED = ("id", "title", "status", "questions", "answer", "citations", "excerpts")
 _KNOWN = set(_REQUIRED) | {"related", "checklist", "note", "verified_against"}
@@ -72,6 +76,15 @@ class KnowledgeBase:
 
     def __post_init__(self) -> None:
         self.by_id = {e.id: e for e in self.entries}
+
+
+def read_toml(path: Path, rel: str, problems: list[str]) -> dict | None:
+    """A TOML data file as a dict, or None with "<rel>: -: cannot be read: …" appended to problems."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.append(f"{rel}: -: cannot be read: {exc}")
+        return None
 
 
 def _as_str_list(value: object) -> list[str] | None:
@@ -195,7 +208,7 @@ def _check_entry(
         problems.append(f"{where}: empty phrasing")
     if len(e.title) > 60:
         problems.append(f"{where}: title is longer than 60 characters")
-    check_citations(where, e.status, e.citations, e.excerpts, regs, sources, problems)
+    check_citations(where, e.status, e.citations, e.excerpts, regs, sources, problems, texts=(e.answer, e.note))
     if e.status == "verified" and not e.verified_against:
         problems.append(f"{where}: status 'verified' needs verified_against (where and when it was checked)")
     if e.status == "unverified" and not e.note:
@@ -210,9 +223,15 @@ def check_citations(
     regs: dict[str, Regulation],
     sources: dict[str, Source],
     problems: list[str],
+    texts: tuple[str, ...] = (),
 ) -> None:
-    """Check citations and excerpts as for an entry (canonical form, article found, verbatim text, paraphrase status)."""
+    """Check citations and excerpts as for an entry (canonical form, article found, verbatim text, paraphrase status).
+
+    `texts` are what the user reads beside them (an answer, a prompt, a template's wording): every article they
+    name must be cited or quoted, and a quotation from an article's Penjelasan must be called that there too.
+    """
     known = frozenset(regs)
+    penjelasan = False
     cited_articles: set[str] = set()
     for c in citations:
         try:
@@ -243,13 +262,18 @@ def check_citations(
             if src and not src.contains_paraphrase(ex.text):
                 problems.append(f"{where}: excerpt {ex.cite}: paraphrase not found in sources/{src.file}")
         elif status != "verified":
-            if _check_verbatim(where, cit, ex, sources, problems) and status == "verbatim":
+            ocr, from_penjelasan = _check_verbatim(where, cit, ex, sources, problems)
+            penjelasan = penjelasan or from_penjelasan
+            if ocr and status == "verbatim":
                 problems.append(
                     f"{where}: excerpt {ex.cite} comes from an OCR'd copy, so status must be 'unverified' "
                     "(with a note) until it is checked against the official text"
                 )
     for art in sorted(cited_articles - excerpt_articles):
         problems.append(f"{where}: citation {art} has no excerpt of that article")
+    if penjelasan and texts and not any(PENJELASAN.casefold() in t.casefold() for t in texts):
+        problems.append(f"{where}: quotes a Penjelasan (official explanation), so its text must say 'Penjelasan'")
+    check_mentions(where, texts, citations, [(ex.cite, ex.text) for ex in excerpts], known, sources, problems)
 
 
 def _check_article_exists(
@@ -263,21 +287,37 @@ def _check_article_exists(
         problems.append(f"{where}: {cit} cites an article whose text is not in sources/{src.file}")
 
 
-def _check_verbatim(where: str, cit: Citation, ex: Excerpt, sources: dict[str, Source], problems: list[str]) -> bool:
-    """Check a verbatim excerpt against its article; return True when it rests on OCR'd text."""
+def _check_verbatim(
+    where: str, cit: Citation, ex: Excerpt, sources: dict[str, Source], problems: list[str]
+) -> tuple[bool, bool]:
+    """Check a verbatim excerpt against its article; return (rests on OCR'd text, quotes the Penjelasan)."""
     src = sources.get(cit.regulation)
     if src is None:
-        return False
+        return False, False
     art = src.articles.get(cit.pasal)
     if art is None or not art.found:
-        return False  # reported with the citations
+        return False, False  # reported with the citations
     if UNCERTAIN in ex.text:
         problems.append(f"{where}: excerpt {ex.cite}: quotes a word the source marks uncertain {UNCERTAIN}; leave it out with […]")
-    ocr = False
+    cut = _CUT_WORD.search(ex.text)
+    if cut:
+        problems.append(
+            f"{where}: excerpt {ex.cite}: quotes a word the source cuts off ({cut.group(0)!r}); "
+            "what follows the cut is not known, so end the quotation before that word"
+        )
+    ocr = penjelasan = labelled = False
     for piece in excerpt_pieces(ex.text):
         exact = [seg for seg in art.verbatim if piece in seg]
         if exact:
             ocr = ocr or all(seg in art.ocr for seg in exact)
+            if art.in_penjelasan(piece):
+                penjelasan = True
+                labelled = labelled or PENJELASAN in piece
+                if not labelled:
+                    problems.append(
+                        f"{where}: excerpt {ex.cite}: quotes the Penjelasan as if it were the article; "
+                        f"quote its heading first (e.g. '{PENJELASAN} Pasal {cit.pasal}', then […])"
+                    )
             continue
         if any(piece in seg for seg in art.parafrase):
             problems.append(f"{where}: excerpt {ex.cite}: this text is a paraphrase in the source, not verbatim")
@@ -286,7 +326,7 @@ def _check_verbatim(where: str, cit: Citation, ex: Excerpt, sources: dict[str, S
             problems.append(
                 f"{where}: excerpt {ex.cite}: text not found verbatim in Pasal {cit.pasal} of sources/{src.file}: {short!r}"
             )
-    return ocr
+    return ocr, penjelasan
 
 
 def _check_cross(entries: list[Entry], norm: Normaliser, problems: list[str]) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 
-from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts
+from knowledge.base import Excerpt, Regulation, check_citations, load_references, parse_excerpts, read_toml
 from knowledge.sources import Source
+from knowledge.templates import Template, load_templates
 
 KINDS = ("confirm", "text", "choice")
 VALIDATORS = ("text", "name", "duration")
@@ -51,6 +51,19 @@ class Step:
     options: tuple[str, ...] = ()  # choice steps
     when: dict[str, str] = dc_field(default_factory=dict)  # triage answers the step depends on
     title: str = ""  # a short name for lists (/status, /ubah, the summary); text steps use `label`
+    # Earlier steps this one needs (step id → the answers that allow it: confirm values "sudah" | "belum" |
+    # "na", or a choice step's option labels). Until then the step is not asked; it stays missing ("menunggu").
+    requires: dict[str, tuple[str, ...]] = dc_field(default_factory=dict)
+    hint: str = ""  # how to answer, shown when the user asks "maksudnya?" / "gimana ngisinya?" at this step
+    # Text steps: words a typed value may start with that the field already says ("Desa", "Kec.", "Kab."),
+    # removed before the value is stored; with `items = true`, from each comma-separated item.
+    prefixes: tuple[str, ...] = ()
+    items: bool = False
+
+    @property
+    def name(self) -> str:
+        """The step's short name (text steps: their label)."""
+        return self.label if self.kind == "text" else self.title
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,7 @@ class Outcome:
     text: str
     citations: tuple[str, ...]
     excerpts: tuple[Excerpt, ...]
+    note: str = ""  # required when an excerpt is OCR'd or a paraphrase; the text must contain it (users see the text)
 
 
 @dataclass
@@ -115,6 +129,7 @@ class Flows:
     outcomes: dict[str, Outcome] = dc_field(default_factory=dict)
     flows: dict[str, Flow] = dc_field(default_factory=dict)
     problems: list[str] = dc_field(default_factory=list)
+    templates: dict[str, Template] = dc_field(default_factory=dict)  # document templates (knowledge/templates)
 
 
 def _strs(raw: dict, key: str, where: str, problems: list[str], required: bool = True) -> tuple[str, ...]:
@@ -147,8 +162,9 @@ def _check_text(where: str, text: str, problems: list[str]) -> None:
 
 _STEP_KEYS = {
     "id", "stage", "kind", "title", "prompt", "citations", "excerpts", "note", "missing", "field", "label",
-    "validate", "options", "when",
+    "validate", "options", "when", "requires", "hint", "prefixes", "items",
 }
+CONFIRM_VALUES = ("sudah", "belum", "na")
 
 
 def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step | None:
@@ -167,6 +183,12 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
     options = _strs(raw, "options", where, problems, required=False) if "options" in raw else ()
     when = raw.get("when", {})
     title = _str(raw, "title", where, problems, False)
+    hint = _str(raw, "hint", where, problems, False)
+    prefixes = _strs(raw, "prefixes", where, problems, required=False) if "prefixes" in raw else ()
+    requires = _requires(raw.get("requires", {}), where, problems)
+    items = raw.get("items", False)
+    if not isinstance(items, bool):
+        problems.append(f"{where}: 'items' must be true or false")
     if len(problems) > n:
         return None
     if sid and not _ID.match(sid):
@@ -192,13 +214,45 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
         when = {}
     if not citations and not missing:
         problems.append(f"{where}: a step without citations must say what is 'missing'")
+    if (prefixes or items) and kind != "text":
+        problems.append(f"{where}: only text steps take 'prefixes' or 'items'")
     status = _status(excerpts)
     if status == "unverified" and not note:
         problems.append(f"{where}: rests on a paraphrase, so it needs a 'note' saying it is unverified")
-    for text in (prompt, note, missing):
+    for text in (prompt, note, missing, hint):
         _check_text(where, text, problems)
     return Step(sid, stage, kind, prompt, citations, excerpts, status, note, missing, fld, label, validate,
-                options, dict(when), title)
+                options, dict(when), title, requires, hint, prefixes, items)
+
+
+def _requires(raw: object, where: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """`requires = { step-id = ["sudah"] }` as a dict; its references are checked with the whole flow."""
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in raw.values()
+    ):
+        problems.append(f"{where}: 'requires' must be a table of step id = list of answers")
+        return {}
+    return {k: tuple(v) for k, v in raw.items()}
+
+
+def _check_requires(where: str, steps: list[Step], problems: list[str]) -> None:
+    """Each requirement names an EARLIER confirm or choice step of the flow and answers that step can have."""
+    earlier: dict[str, Step] = {}
+    for s in steps:
+        for sid, allowed in s.requires.items():
+            dep = earlier.get(sid)
+            if dep is None:
+                problems.append(f"{where}: step {s.id}: requires {sid!r}, which is not an earlier step of the flow")
+                continue
+            valid = CONFIRM_VALUES if dep.kind == "confirm" else dep.options if dep.kind == "choice" else ()
+            if not valid:
+                problems.append(f"{where}: step {s.id}: requires {sid!r}, a text step (only confirm or choice steps)")
+            for value in allowed:
+                if value not in valid:
+                    problems.append(f"{where}: step {s.id}: requires {sid} = {value!r}, not an answer of that step")
+            if dep.when and s.when != dep.when and not all(s.when.get(k) == v for k, v in dep.when.items()):
+                problems.append(f"{where}: step {s.id}: requires {sid!r}, which is not asked on all of its paths")
+        earlier[s.id] = s
 
 
 def _flow(raw: dict, file: str, problems: list[str]) -> Flow | None:
@@ -224,6 +278,7 @@ def _flow(raw: dict, file: str, problems: list[str]) -> Flow | None:
         if s.id in seen:
             problems.append(f"{where}: step {s.id}: duplicate step id")
         seen.add(s.id)
+    _check_requires(where, steps, problems)
     fields_ = {s.field for s in steps if s.field}
     for name in [c[0] for c in CONTENTS] + list(PARTY_FIELDS):
         if name not in fields_:
@@ -262,7 +317,8 @@ def _triage(raw: dict, flows: Flows, problems: list[str]) -> None:
         where = f"{file}: outcome {oid or '?'}"
         excerpts = parse_excerpts(ro.get("excerpts", []), where, problems)
         flows.outcomes[oid] = Outcome(oid, _str(ro, "flow", where, problems, False), _str(ro, "text", where, problems),
-                                      _strs(ro, "citations", where, problems), excerpts)
+                                      _strs(ro, "citations", where, problems), excerpts,
+                                      _str(ro, "note", where, problems, False))
 
 
 def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
@@ -271,7 +327,8 @@ def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
         problems.append(f"{file}: start question {flows.start!r} does not exist")
     for q in flows.questions.values():
         where = f"{file}: question {q.id}"
-        check_citations(where, _status(q.excerpts), q.citations, q.excerpts, regs, sources, problems)
+        check_citations(where, _status(q.excerpts), q.citations, q.excerpts, regs, sources, problems,
+                        texts=(q.prompt,))
         for o in q.options:
             if o.next and o.next not in flows.questions:
                 problems.append(f"{where}: option {o.id}: next question {o.next!r} does not exist")
@@ -279,14 +336,18 @@ def _check_references(flows: Flows, regs, sources, problems: list[str]) -> None:
                 problems.append(f"{where}: option {o.id}: outcome {o.outcome!r} does not exist")
     for o in flows.outcomes.values():
         where = f"{file}: outcome {o.id}"
-        check_citations(where, _status(o.excerpts), o.citations, o.excerpts, regs, sources, problems)
+        status = "unverified" if o.note else _status(o.excerpts)
+        check_citations(where, status, o.citations, o.excerpts, regs, sources, problems, texts=(o.text,))
+        if o.note and " ".join(o.note.split()) not in " ".join(o.text.split()):
+            problems.append(f"{where}: the note must be part of the text, so that users read it")
         _check_text(where, o.text, problems)
         if o.flow and o.flow not in flows.flows:
             problems.append(f"{where}: flow {o.flow!r} does not exist")
     for f in flows.flows.values():
         for s in f.steps:
             where = f"flows/{f.id}.toml: {f.id}: step {s.id}"
-            check_citations(where, s.status, s.citations, s.excerpts, regs, sources, problems)
+            check_citations(where, s.status, s.citations, s.excerpts, regs, sources, problems,
+                            texts=(s.prompt, s.note, s.missing and f"{s.missing}: belum ada dasar"))
             for qid, oid in s.when.items():
                 q = flows.questions.get(qid)
                 if q is None or oid not in {o.id for o in q.options}:
@@ -311,10 +372,8 @@ def load_flows(
         problems.append(f"flows/triage.toml: -: missing in {folder}")
     for path in files:
         rel = f"flows/{path.name}"
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            problems.append(f"{rel}: -: cannot be read: {exc}")
+        raw = read_toml(path, rel, problems)
+        if raw is None:
             continue
         if path.name == "triage.toml":
             _triage(raw, flows, problems)
@@ -325,5 +384,6 @@ def load_flows(
                 problems.append(f"{rel}: {flow.id}: file name must be {flow.id}.toml")
             flows.flows[flow.id] = flow
     _check_references(flows, regs, sources, problems)
+    flows.templates = load_templates(directory, regs, sources, flows, problems)
     return flows
 

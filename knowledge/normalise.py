@@ -27,6 +27,11 @@ def _stem(word: str) -> str:
     return _stemmer().stem(word) or word
 
 
+def stem(word: str) -> str:
+    """A word's Indonesian root (Sastrawi), cached."""
+    return _stem(word)
+
+
 def fold(text: str) -> str:
     """Lower case, accents removed, apostrophes dropped, punctuation turned into spaces."""
     text = unicodedata.normalize("NFKD", text)

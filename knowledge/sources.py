@@ -25,6 +25,12 @@ class Article:
     verbatim: list[str] = field(default_factory=list)  # collapsed text segments quotable verbatim
     parafrase: list[str] = field(default_factory=list)  # collapsed text segments that are paraphrase
     ocr: list[str] = field(default_factory=list)  # the verbatim segments that come from an OCR'd copy
+    penjelasan: str = ""  # collapsed text of the article's official explanation (Penjelasan), notes removed
+    body: str = ""  # collapsed text of the article itself (before its Penjelasan), notes removed
+
+    def in_penjelasan(self, piece: str) -> bool:
+        """True when a quoted piece comes from the Penjelasan, not from the article's own text."""
+        return piece in self.penjelasan and piece not in self.body
 
 
 @dataclass
@@ -88,6 +94,9 @@ def _parse_article(pasal: str, heading_rest: str, lines: list[str]) -> Article:
     art = Article(pasal)
     from_ocr = "OCR" in sumber
     body = "\n".join(ln for ln in lines if not ln.startswith("Sumber:"))
+    cut = next((i for i, ln in enumerate(lines) if ln.startswith("Penjelasan")), len(lines))
+    art.body = collapse(_NOTE.sub(" ", "\n".join(lines[:cut])))
+    art.penjelasan = collapse(_NOTE.sub(" ", "\n".join(ln for ln in lines[cut:] if not ln.startswith("Sumber:"))))
     verbatim_now = kind_is_verbatim
     for text, is_note in _split_blocks(body):
         if is_note:
@@ -121,6 +130,8 @@ def parse_source(path: Path, section: str | None = None) -> Source:
             prev.verbatim += art.verbatim
             prev.parafrase += art.parafrase
             prev.ocr += art.ocr
+            prev.body += " " + art.body
+            prev.penjelasan += " " + art.penjelasan
 
     for line in lines:
         m = _ARTICLE.match(line)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
+from handlers.focus import Focus
 from bot.storage import Storage
 
 
@@ -27,7 +29,7 @@ def chat_rows(storage: Storage, chat_key: str) -> dict[str, list[tuple]]:
     """
     out: dict[str, list[tuple]] = {}
     for table in storage.db.table_names():
-        if table == "menus":
+        if table in ("menus", "chat_focus"):  # lists shown change with every reply; the focus frames are compared
             continue
         cols = [c.name for c in storage.db[table].columns]
         if "chat_key" not in cols:
@@ -42,7 +44,7 @@ def snapshot(storage: Storage, chat_key: str) -> dict[str, Any]:
     """What must not change when a chat sends bad input: its state, its rows, the schema."""
     return {
         "tables": sorted(storage.db.table_names()),
-        "state": storage.get_state(chat_key),
+        "focus": [replace(f, menus=()) for f in Focus.from_json(storage.get_focus(chat_key)).frames],  # lists aside
         "rows": chat_rows(storage, chat_key),
     }
 

@@ -3,7 +3,8 @@ mid-flow, stale and double taps, validation, /hapus. Real SQLite file, real know
 
 from handlers import checklist_texts as t
 from handlers import texts
-from handlers.checklist import classify_typed, looks_like_question, validate
+from handlers.checklist import validate
+from handlers.focus import Focus
 from tests.conftest import FakeChat
 
 
@@ -27,6 +28,13 @@ async def pihak_ketiga(chat: FakeChat, prakarsa: str, partner: str, kind: str) -
     await chat.tap(prakarsa)
     await parties(chat, partner)
     await chat.tap(kind)
+    await signer(chat)
+
+
+async def signer(chat: FakeChat, name: str = "Budi Santoso", position: str = "Direktur") -> None:
+    """The third party's signatory and position (asked for the Perjanjian Bersama)."""
+    for value in (name, position):
+        await chat.send(value)
 
 
 async def parties(chat: FakeChat, partner: str = "Sukajaya") -> None:
@@ -36,6 +44,11 @@ async def parties(chat: FakeChat, partner: str = "Sukajaya") -> None:
 
 def proposal_rows(app, chat_key="test:u1"):
     return list(app.storage.db.execute("SELECT * FROM proposals WHERE chat_key = ?", [chat_key]).fetchall())
+
+
+def focus(app, chat_key="test:u1") -> Focus:
+    """The chat's stored focus record."""
+    return Focus.from_json(app.storage.get_focus(chat_key))
 
 
 def answers(app, chat_key="test:u1") -> dict[str, tuple[str, str]]:
@@ -68,18 +81,20 @@ async def test_triage_antar_kecamatan_with_bum_desa_uses_musyawarah_desa(chat, a
     assert "Musyawarah Desa" in chat.text and "Pemerintah Desa" in chat.text
     assert "Permendagri 96/2017 Pasal 4 ayat (2)" in chat.text
     await chat.send("/status")
-    assert "Penyusunan rancangan 0/6" in chat.text  # both forums: Musyawarah antar-Desa and Musyawarah Desa
-    assert "Pembentukan BKAD" not in chat.text  # the BKAD steps do not apply (Pasal 4 ayat (1))
+    # both forums (Musyawarah antar-Desa and Musyawarah Desa) and the BKAD question that shows both texts
+    assert "Penyusunan rancangan 0/7" in chat.text
+    assert "Pembentukan BKAD" not in chat.text
 
 
 async def test_triage_another_kabupaten_stops_with_antar_daerah_rule(chat, app):
     await start(chat)
     await chat.tap("Dengan Desa lain")
     await chat.tap("Kabupaten/kota lain, satu provinsi")
+    await chat.tap("Tidak, kerja sama lain")  # not founding a BUM Desa bersama (PP 11/2021 Pasal 7 ayat (4))
     assert "kerja sama antar-Daerah" in chat.text
     assert "Permendagri 96/2017 Pasal 3 ayat (2)" in chat.text
     assert "berhenti" in chat.text
-    assert app.storage.get_state("test:u1")[0] == ""
+    assert focus(app).guide is None
     await chat.send("apa itu bkad")  # no longer in the flow: an ordinary question
     assert "Para pihak" not in chat.text and "BKAD" in chat.text
     await chat.send("/status")  # says why it stopped, and offers a new proposal, not "continue"
@@ -96,11 +111,13 @@ async def test_triage_another_province_stops_honestly(chat, app):
     await start(chat)
     await chat.tap("Dengan Desa lain")
     await chat.tap("Provinsi lain")
+    await chat.tap("Tidak, kerja sama lain")
     assert "tidak diatur dalam teks peraturan yang tersedia" in chat.text and "Camat atau Dinas PMD" in chat.text
     assert "antar-Daerah" not in chat.text and "berhenti" in chat.text
-    assert app.storage.get_state("test:u1")[0] == ""
+    assert focus(app).guide is None
     p = app.storage.db.execute("SELECT outcome, current FROM proposals").fetchone()
-    assert tuple(p) == ("lintas-provinsi", "_stop")
+    assert tuple(p) == ("lintas-provinsi", "")
+    assert app.storage.db.execute("SELECT at FROM proposals").fetchone()[0] == "stopped"
 
 
 async def test_triage_pihak_ketiga_prakarsa_desa(chat, app):
@@ -155,7 +172,7 @@ async def test_skip_stays_missing_edit_changes_cancel_keeps_resume_returns(chat,
     assert answers(app)["kecamatan"] == ("value", "Cibeber")
     # /batal leaves the flow; typed text is a question again
     await chat.send("/batal")
-    assert app.storage.get_state("test:u1")[0] == ""
+    assert focus(app).guide is None
     await chat.send("siapa saja anggota bkad")
     assert "Persiapan" not in chat.text
     # /usulan resumes at the same step with the same answers
@@ -193,7 +210,7 @@ async def test_whole_flow_reaches_the_end_and_offers_documents(chat, app):
     assert "Semua langkah" in chat.text and t.DOCS_BUTTON in chat.labels
     await chat.tap(t.DOCS_BUTTON)
     docs = [o.reply.document for o in chat.last if o.reply.document]
-    assert len(docs) == 3
+    assert len(docs) == 6  # instrument, offer letters, summary: each as PDF and .docx
     # every step visited but the skipped text steps are missing: never called "selesai"
     missing = sum(1 for status, _ in answers(app).values() if status == "skipped")
     assert missing > 0
@@ -223,23 +240,6 @@ async def test_question_on_a_text_step_versus_an_answer(chat, app):
     assert "desa" not in answers(app)
     await chat.send("Sukamaju")
     assert answers(app)["desa"] == ("value", "Sukamaju")
-
-
-def test_question_rule():
-    # greetings and thanks alone are never answers, on any step
-    assert classify_typed("text", "terima kasih", "smalltalk") == "smalltalk"
-    assert classify_typed("confirm", "halo", "smalltalk") == "smalltalk"
-    # confirm/choice steps (the caller matched the choices first): a question if the KB answers or suggests
-    assert classify_typed("confirm", "bpd itu apa", "answer") == "question"
-    assert classify_typed("choice", "jalan desa rusak", "suggest") == "question"
-    assert classify_typed("choice", "Cianjur", "none") == "unclear"
-    assert classify_typed("choice", "boleh pakai dana desa?", "none") == "question"  # worded as a question
-    # text steps: "?" at the end, or a question word AND an answer in the knowledge base
-    assert classify_typed("text", "dana desa boleh?", "none") == "question"
-    assert classify_typed("text", "siapa anggota bkad", "answer") == "question"
-    assert classify_typed("text", "bagaimana kalau dibagi rata antar desa", "none") == "answer"
-    assert classify_typed("text", "Dana Desa masing-masing desa", "answer") == "answer"
-    assert looks_like_question("Apakah perlu musdes") and not looks_like_question("Apabila perlu, musdes")
 
 
 # -- stale and double taps ----------------------------------------------------------------------------------
@@ -284,6 +284,7 @@ async def test_validation_messages(chat, app):
     assert "bukan hanya angka" in chat.text
     await parties(chat, "Yayasan Air")
     await chat.tap("Lembaga lainnya")
+    await signer(chat)
     await chat.tap(t.SUDAH)  # tahapan
     await chat.send("Pengelolaan air bersih")  # ruang lingkup
     await chat.send("Pembangunan Desa")  # bidang
@@ -322,7 +323,7 @@ async def test_hapus_asks_then_deletes_everything_of_this_chat_only(app):
     confirm = me.last[0].choice_tokens[0]
     await me.tap(t.DELETE_YES)
     assert "sudah dihapus" in me.text
-    for table in ("proposals", "proposal_answers", "chat_state", "menus"):
+    for table in ("proposals", "proposal_answers", "chat_focus", "menus"):
         n = app.storage.db.execute(f"SELECT count(*) FROM {table} WHERE chat_key = 'test:me'").fetchone()[0]
         assert n == 0, table
     assert proposal_rows(app, "test:other")
@@ -355,7 +356,7 @@ async def test_text_step_buttons_answer_to_their_numbers(chat, app):
 async def test_documents_mid_flow_offer_the_way_back(chat):
     await antar_desa(chat)
     await chat.send("/dokumen")
-    assert sum(1 for o in chat.last if o.reply.document) == 3
+    assert sum(1 for o in chat.last if o.reply.document) == 6
     assert chat.labels == [t.CONTINUE_BUTTON]
     await chat.send("1")
     assert "Nama Desa Bapak/Ibu" in chat.text

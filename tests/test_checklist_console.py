@@ -30,12 +30,12 @@ def test_restart_resumes_same_step_with_same_answers(tmp_path):
     greeted = second.split("\n== ")[0].removeprefix("== ")
     assert greeted.startswith("Persiapan 3/7 ==") and "Halo, Bapak/Ibu. Kita lanjutkan usulan \"Jalan tani\":" in greeted
     assert "Tersimpan" not in second and "BPD sudah menyelenggarakan Musyawarah Desa" in greeted
-    assert "Desa: Sukamaju" in second and "Desa mitra: Sukajaya" in second and "Persiapan 2/7" in second
+    assert "Desa pengusul: Desa Sukamaju" in second and "Desa mitra: Desa Sukajaya" in second and "Persiapan 2/7" in second
 
 
 def test_whole_flow_by_piped_lines_writes_documents(tmp_path):
     db, out = tmp_path / "pandu.db", tmp_path / "out"
-    lines = ["/usulan", "Air bersih", "2", "1", "Sukamaju", "Cibeber", "Cianjur", "CV Tirta", "1"]
+    lines = ["/usulan", "Air bersih", "2", "1", "Sukamaju", "Cibeber", "Cianjur", "CV Tirta", "1", "Budi Santoso", "Direktur"]
     lines += ["1"] * 9  # persiapan: Sudah
     lines += ["1", "2"]  # penawaran: Sudah, Belum
     lines += ["Pengelolaan air bersih", "Pelayanan air bersih", "CV membangun, Desa mengawasi", "5 tahun",
@@ -46,8 +46,9 @@ def test_whole_flow_by_piped_lines_writes_documents(tmp_path):
     assert "Semua langkah usulan \"Air bersih\" sudah dilalui" in text
     assert "Perjanjian Bersama" in text
     paths = sorted(out.glob("*.docx"))
-    assert [p.name for p in paths] == ["usulan-air-bersih-rancangan-perjanjian-bersama.docx",
-                                       "usulan-air-bersih-ringkasan.docx"]
+    assert [p.name for p in paths] == ["usulan-1-air-bersih-rancangan-perjanjian-bersama.docx",
+                                       "usulan-1-air-bersih-ringkasan.docx"]
+    assert sorted(p.name for p in out.glob("*.pdf")) == [p.name.replace(".docx", ".pdf") for p in paths]
     body = "\n".join(p.text for p in docx.Document(str(paths[0])).paragraphs)
     assert "Dana CV Tirta" in body and "5 tahun" in body
-    assert "belum diisi: jangka waktu" not in body and "belum diisi: nomor" in body
+    assert "belum diisi: jangka waktu" not in body and "belum diisi: nama Kepala Desa" in body

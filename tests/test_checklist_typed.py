@@ -56,14 +56,17 @@ async def _to_duration_step(chat):
     assert "jangka waktu kerja samanya" in chat.text
 
 
-async def test_bare_number_at_a_duration_step_is_a_value_not_a_button(chat, app):
+async def test_numbers_at_a_duration_step_choose_its_buttons_and_others_ask_for_a_unit(chat, app):
+    """"1" with "1. Lewati" shown is Lewati (issue 12); a number that is no button is a duration without a unit."""
     await _to_duration_step(chat)
-    for n in ("1", "2"):
+    for n in ("3", "12"):
         await chat.send(n)
         assert "dengan satuannya" in chat.text and f"\"{n} tahun\"" in chat.text and "lewati" in chat.text
         assert "Dilewati" not in chat.text and t.WHY_HEADING not in chat.text
     assert "jangka-waktu" not in answers(app)
-    await chat.send("lewati")  # the way out the message names
+    await chat.send("2")
+    assert t.WHY_HEADING in chat.text and "jangka-waktu" not in answers(app)
+    await chat.send("1")
     assert answers(app)["jangka-waktu"] == ("skipped", "")
 
 
@@ -80,7 +83,7 @@ async def test_non_question_at_a_choice_step_asks_to_choose(chat, app):
     await parties(chat, "CV Tirta")
     assert "Pihak ketiga itu termasuk yang mana?" in chat.text
     await chat.send("Cianjur")
-    assert t.CHOOSE_ONE.format(n=4) in chat.text and "Pihak ketiga itu termasuk yang mana?" in chat.text
+    assert t.CHOOSE_ONE.format(n=3) in chat.text and "Pihak ketiga itu termasuk yang mana?" in chat.text
     assert texts.NOT_FOUND not in chat.text and t.QUESTION_THEN_STEP not in chat.text
     assert texts.MENU_ASK not in chat.labels and "jenis-mitra" not in answers(app)
     await chat.send("apa itu bkad")  # a real question is still answered, then the step again
@@ -92,5 +95,5 @@ async def test_non_question_at_a_choice_step_asks_to_choose(chat, app):
 async def test_non_question_at_a_triage_question_asks_to_choose(chat, app):
     await start(chat)
     await chat.send("Sukamaju")
-    assert t.CHOOSE_ONE.format(n=3) in chat.text and "Bapak/Ibu ingin bekerja sama dengan siapa?" in chat.text
+    assert t.CHOOSE_ONE.format(n=2) in chat.text and "Bapak/Ibu ingin bekerja sama dengan siapa?" in chat.text
     assert texts.NOT_FOUND not in chat.text

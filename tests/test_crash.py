@@ -178,13 +178,13 @@ def test_kill9_mid_checklist_then_resume_at_the_same_step(tmp_path, console):
     assert ("value", "Sukajaya") in answers.values()
     again = console(db)
     again.send("2")  # a typed answer goes to the step that was waiting: Persiapan 2/7 → "Belum"
-    pos = again.expect("== Persiapan 3/7 ==")
+    pos = again.expect("== Persiapan 6/7 ==")  # the steps that need the priority list wait (flow `requires`)
     again.send("/status")
     pos = again.expect("• Persiapan 1/7", pos)  # "Belum" still counts as missing
     again.expect("• Para pihak 4/4", 0)
     again.send("/usulan")  # resuming names the proposal and shows the waiting step again
     again.expect("Jalan tani", pos)
-    again.expect("== Persiapan 3/7 ==", pos)
+    again.expect("== Persiapan 6/7 ==", pos)
     again.finish()
     after = _answers(db)
     assert {k: v for k, v in after.items() if k in answers} == answers  # nothing lost or changed

@@ -82,14 +82,20 @@ def test_triage_labels_stay_distinct_when_whatsapp_shortens_them():
         assert len(set(heads)) == len(heads), q.id
 
 
-def test_bum_desa_path_keeps_the_musyawarah_antar_desa_and_cites_no_bkad():
+def test_bum_desa_path_keeps_the_musyawarah_antar_desa_and_shows_both_texts_on_bkad():
+    """Issue 13 item 6: Pasal 4 ayat (1) (Pemerintah Desa) and UU 6/2014 Pasal 92 ayat (3) (BKAD, no exception) are
+    both shown on the BUM Desa / kawasan path; the user decides, the flow does not drop the BKAD on a blog's word."""
     flow = load_flows(KB).flows["antar-desa"]
     ids = [s.id for s in flow.steps_for({"bum-desa": "ya"})]
     assert "kesepakatan-mad" in ids and "kesepakatan-musdes" in ids and "bkad" not in ids
-    for s in flow.steps_for({"bum-desa": "ya"}):
-        assert "BKAD" not in s.prompt and not any(c.startswith("PP 43/2014 Pasal 144") for c in s.citations), s.id
+    choice = flow.step("bkad-pilihan")
+    assert choice.id in ids and choice.kind == "choice"
+    assert {"Permendagri 96/2017 Pasal 4 ayat (1)", "UU 6/2014 Pasal 92 ayat (3)"} <= set(choice.citations)
+    assert "Pemerintah Desa" in choice.prompt and "BKAD" in choice.prompt and choice.missing
     bkad_path = {s.id: s for s in flow.steps_for({"bum-desa": "tidak"})}
-    assert "PP 43/2014 Pasal 144 ayat (3)" in bkad_path["pelaksana-bkad"].citations
+    assert "PP 43/2014 Pasal 144 ayat (3)" in bkad_path["pelaksana-bkad"].citations and "bkad-pilihan" not in bkad_path
+    outcome = load_flows(KB).outcomes["antar-desa-pemerintah-desa"]
+    assert "UU 6/2014 Pasal 92 ayat (3)" in outcome.citations and "tanpa pengecualian" in outcome.text
 
 
 def test_signing_step_names_no_signer_its_source_does_not_name():

@@ -8,6 +8,7 @@ import pytest
 
 from bot.storage import StorageError
 
+from handlers.focus import Focus
 from handlers import checklist_texts as t
 from handlers import texts
 from handlers.messages import Inbound
@@ -72,7 +73,7 @@ async def test_delete_chat_leaves_nothing_in_any_table_or_in_the_file(app, confi
     await _full_session(app, "tetangga-5", "pertanyaan tetangga yang tetap ada")
     needles = _needles(app, VICTIM_ID, SECRET_QUESTION)
     mentioned = {row.split(":")[0] for row in rows_mentioning(app.storage, needles)}
-    assert {"chats", "menus", "chat_state", "question_log", "proposals", "proposal_answers"} <= mentioned
+    assert {"chats", "menus", "chat_focus", "question_log", "proposals", "proposal_answers"} <= mentioned
 
     victim = FakeChat(app, VICTIM_ID, "telegram")
     await victim.send("/hapus")
@@ -87,7 +88,7 @@ async def test_delete_chat_leaves_nothing_in_any_table_or_in_the_file(app, confi
     # the neighbour keeps everything
     neighbour = _needles(app, "tetangga-5", "pertanyaan tetangga yang tetap ada")[:4]
     assert all(rows_mentioning(app.storage, [n]) for n in neighbour)
-    assert app.storage.get_state("telegram:tetangga-5")[0] == "usulan"
+    assert Focus.from_json(app.storage.get_focus("telegram:tetangga-5")).guide is not None
     assert proposal_state(app.storage, "telegram:tetangga-5")[1]
     assert integrity(app.storage) == "ok"
 
@@ -101,7 +102,7 @@ async def test_after_deletion_the_chat_starts_afresh(app):
     for token in old_tokens[-5:]:
         outs = await victim.tap_token(token)
         assert [o.text for o in outs] == [texts.EXPIRED]
-    assert app.storage.get_state(f"telegram:{VICTIM_ID}") == ("", {})
+    assert app.storage.get_focus(f"telegram:{VICTIM_ID}") is None
     await victim.send("/status")
     assert victim.text == t.NO_PROPOSAL
 
@@ -132,9 +133,9 @@ async def test_no_payload_reaches_another_chats_proposal(app, caplog):
 
 def test_storage_never_writes_into_another_chats_proposal(app):
     a = app.storage.create_proposal("test:a")
-    app.storage.save_proposal("test:a", {"id": a, "name": "A", "flow": "", "outcome": "", "current": "x",
+    app.storage.save_proposal("test:a", {"id": a, "name": "A", "flow": "", "outcome": "", "at": "step", "current": "x",
                                          "revision": 1, "triage": {}}, {"s1": ("sudah", "")})  # fmt: skip
-    forged = {"id": a, "name": "B", "flow": "", "outcome": "", "current": "y", "revision": 9, "triage": {}}
+    forged = {"id": a, "name": "B", "flow": "", "outcome": "", "at": "step", "current": "y", "revision": 9, "triage": {}}
     with pytest.raises(StorageError, match="does not belong"):
         app.storage.save_proposal("test:b", forged, {"s1": ("belum", ""), "s2": ("value", "dari B")})
     data, answers = app.storage.load_proposal("test:a", a)

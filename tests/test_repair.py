@@ -8,7 +8,7 @@ import pytest
 from handlers import checklist as engine
 from handlers import checklist_texts as t
 from handlers import texts
-from handlers.checklist import Answer, Proposal
+from handlers.checklist import Answer, At, Proposal
 from knowledge.flows import Flows
 from tests.test_checklist import antar_desa, start
 
@@ -35,34 +35,35 @@ def without_step(flows: Flows, flow_id: str, step_id: str) -> Flows:
 
 def test_repair_leaves_a_valid_proposal_alone(knowledge):
     flows = knowledge.flows
-    for p in (Proposal(1), Proposal(1, "A", current="t.wilayah", triage={"jenis": "antar-desa"}),
-              Proposal(1, "A", flow="antar-desa", current="desa"), Proposal(1, "A", flow="antar-desa", current=engine.DONE),
-              Proposal(1, "A", current=engine.STOPPED, outcome="antar-daerah")):  # fmt: skip
+    for p in (Proposal(1), Proposal(1, "A", at=At.TRIAGE, current="wilayah", triage={"jenis": "antar-desa"}),
+              Proposal(1, "A", flow="antar-desa", at=At.STEP, current="desa"),
+              Proposal(1, "A", flow="antar-desa", at=At.DONE),
+              Proposal(1, "A", at=At.STOPPED, outcome="antar-daerah")):  # fmt: skip
         assert engine.repair(flows, p) is p
 
 
 def test_repair_restarts_the_triage_when_its_question_is_gone(knowledge):
     flows = renamed_question(knowledge.flows, "wilayah", "wilayah-desa")
-    p = Proposal(1, "A", current="t.wilayah", triage={"jenis": "antar-desa"}, revision=3)
+    p = Proposal(1, "A", at=At.TRIAGE, current="wilayah", triage={"jenis": "antar-desa"}, revision=3)
     fixed = engine.repair(flows, p)
-    assert (fixed.current, dict(fixed.triage), fixed.revision, fixed.name) == ("t.jenis", {}, 4, "A")
+    assert (fixed.position, dict(fixed.triage), fixed.revision, fixed.name) == ("triage.jenis", {}, 4, "A")
 
 
 def test_repair_restarts_the_triage_when_the_flow_is_gone(knowledge):
     flows = without_flow(knowledge.flows, "antar-desa")
-    p = Proposal(1, "A", flow="antar-desa", outcome="antar-desa-bkad", current="kecamatan", revision=7,
+    p = Proposal(1, "A", flow="antar-desa", outcome="antar-desa-bkad", at=At.STEP, current="kecamatan", revision=7,
                  triage={"jenis": "antar-desa"}, answers={"desa": Answer("value", "Sukamaju")})
     fixed = engine.repair(flows, p)
-    assert (fixed.current, fixed.flow, fixed.outcome, dict(fixed.triage)) == ("t.jenis", "", "", {})
+    assert (fixed.position, fixed.flow, fixed.outcome, dict(fixed.triage)) == ("triage.jenis", "", "", {})
     assert fixed.revision == 8 and fixed.answers == p.answers  # answers are kept for the flow chosen again
 
 
 def test_repair_moves_on_when_the_step_is_gone(knowledge):
     flows = without_step(knowledge.flows, "antar-desa", "kecamatan")
-    p = Proposal(1, "A", flow="antar-desa", current="kecamatan", revision=5,
+    p = Proposal(1, "A", flow="antar-desa", at=At.STEP, current="kecamatan", revision=5,
                  answers={"desa": Answer("value", "Sukamaju")})
     fixed = engine.repair(flows, p)
-    assert (fixed.current, fixed.revision) == ("kabupaten", 6)
+    assert (fixed.position, fixed.revision) == ("step.kabupaten", 6)
 
 
 @pytest.mark.parametrize("change", ["question", "flow"])

@@ -1,5 +1,6 @@
 """SQLite storage: schema, WAL, persistence across restarts, menus, privacy of the question log."""
 
+import json
 import os
 import sqlite3
 
@@ -69,7 +70,7 @@ def test_delete_chat_removes_everything_of_that_chat_only():
     s = Storage(":memory:")
     for key in ("test:1", "test:2"):
         s.touch_chat(key, "test")
-        s.set_state(key, "x", {"a": 1})
+        s.set_focus(key, '{"frames": []}')
         s.save_menu(key, (Choice("A", "menu:tanya"),))
         s.log_question(key, "test", "q", "none", None, 0)
     s.delete_chat("test:1")
@@ -78,7 +79,7 @@ def test_delete_chat_removes_everything_of_that_chat_only():
         if "chat_key" in cols:
             assert s.db.execute(f"SELECT count(*) FROM [{table}] WHERE chat_key = 'test:1'").fetchone()[0] == 0
     assert [r["chat_hash"] for r in s.question_log()] == [s.chat_hash("test:2")]
-    assert s.get_state("test:2") == ("x", {"a": 1})
+    assert s.get_focus("test:2") == '{"frames": []}' and s.get_focus("test:1") is None
 
 
 def test_delete_chat_removes_proposals_and_answers(tmp_path):
@@ -112,11 +113,18 @@ def test_upgrade_from_version_1_keeps_data(tmp_path):
     db["question_log"].insert({"ts": 1.0, "chat_hash": "abc", "channel": "telegram", "question": "apa itu bkad",
                                "outcome": "answer", "entry_id": "bkad-pengertian", "score": 90.0})
     db["chat_state"].insert({"chat_key": "telegram:1", "mode": "", "data": "{}", "updated_at": 1.0})
+    db["chat_state"].insert({"chat_key": "telegram:2", "mode": "usulan", "data": '{"pid": 7}', "updated_at": 1.0})
+    db["chat_state"].insert({"chat_key": "telegram:3", "mode": "hapus", "updated_at": 1.0,
+                             "data": '{"nonce": "ab12", "mode": "usulan", "data": {"pid": 8}}'})
     db.close()
     s = Storage(str(path))
     assert s.schema_version == len(MIGRATIONS) > 1
     assert [r["question"] for r in s.question_log()] == ["apa itu bkad"]
-    assert s.get_state("telegram:1") == ("", {})
+    assert s.get_focus("telegram:1") is None  # no mode: nothing to carry over
+    assert json.loads(s.get_focus("telegram:2"))["frames"] == [{"kind": "guide", "proposal": 7}]
+    assert json.loads(s.get_focus("telegram:3"))["frames"] == [{"kind": "guide", "proposal": 8},
+                                                                {"kind": "delete", "nonce": "ab12"}]
+    assert "chat_state" not in s.db.table_names()
     assert "proposals" in s.db.table_names()
     s.close()
 
@@ -156,7 +164,7 @@ def test_whatsapp_chats_keyed_before_the_chat_salt_stay_reachable(tmp_path, monk
 
 
 def test_upgrade_from_version_3_keeps_every_row_and_remembers_seen_deliveries(tmp_path):
-    """A filled database of the release before the inbox (schema 3) migrates to the inbox and outbox schema."""
+    """A filled database of the release before the focus and the inbox (schema 3) migrates to the newest schema."""
     import hashlib
     import hmac
 
@@ -187,11 +195,12 @@ def test_upgrade_from_version_3_keeps_every_row_and_remembers_seen_deliveries(tm
     db.close()
 
     s = Storage(str(path))
-    assert s.schema_version == len(MIGRATIONS) == 4
-    assert s.get_state("telegram:1") == ("usulan", {"pid": 1})
+    assert s.schema_version == len(MIGRATIONS) == 5
+    assert json.loads(s.get_focus("telegram:1"))["frames"] == [{"kind": "guide", "proposal": 1}]
     assert s.get_menu("telegram:1", "abcdefgh") == [("Sudah", "usl:a:1:3:persiapan_1:sudah")]
     data, answers = s.load_proposal("telegram:1", 1)
-    assert (data["name"], data["current"], answers) == ("Jalan tani", "persiapan_1", {"desa": ("value", "Sukamaju")})
+    assert (data["name"], data["at"], data["current"]) == ("Jalan tani", "step", "persiapan_1")
+    assert answers == {"desa": ("value", "Sukamaju")}
     assert [r["question"] for r in s.question_log()] == ["apa itu bkad"]
     assert s.last_inbound("whatsapp:ID.1") == 5.0
     assert "wa_seen" not in s.db.table_names()

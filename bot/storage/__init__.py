@@ -63,9 +63,9 @@ class Storage:
 # The API the handlers (and the channels) call on Storage, by aggregate. Names are kept as they were before
 # storage was split, so handlers/ needs no change; see the merge notes in the issue-14 report.
 FORWARDED = {
-    "chats": ("touch_chat", "set_chat_active", "chat_active", "delete_chat", "get_state", "set_state",
-              "waiting_since", "record_inbound", "last_inbound"),
-    "menus": ("save_menu", "get_menu", "latest_menu", "menu_after_state"),
+    "chats": ("touch_chat", "set_chat_active", "chat_active", "delete_chat", "get_focus", "set_focus",
+              "record_inbound", "last_inbound"),
+    "menus": ("save_menu", "get_menu", "latest_menu"),
     "checklists": ("create_proposal", "proposals", "active_proposal", "set_active_proposal", "load_proposal",
                    "save_proposal"),
     "questions": ("log_question", "question_log", "unanswered", "usage_stats"),

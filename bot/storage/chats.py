@@ -1,11 +1,9 @@
-"""Chats: who was seen when, whether they still accept messages, their state, the WhatsApp 24-hour window."""
+"""Chats: who was seen when, whether they still accept messages, their focus, the WhatsApp 24-hour window."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import Any
 
 from bot.storage.db import Database
 from bot.storage.identity import Salts
@@ -18,7 +16,7 @@ PIPELINE_TABLES = {"inbox", "outbox"}
 
 
 class Chats:
-    """The chats, chat_state and wa_window tables, and deleting everything of one chat."""
+    """The chats, chat_focus and wa_window tables, and deleting everything of one chat."""
 
     def __init__(self, database: Database, salts: Salts):
         self.database = database
@@ -65,29 +63,19 @@ class Chats:
         if busy:
             log.warning("after deleting a chat the WAL could not be emptied yet (another reader)")
 
-    # -- chat state (the mode a chat is in, e.g. answering a checklist step) ----------------
-    def get_state(self, chat_key: str) -> tuple[str, dict[str, Any]]:
-        """The chat's mode and its data ("" and {} when none)."""
-        row = self.db.execute("SELECT mode, data FROM chat_state WHERE chat_key = ?", [chat_key]).fetchone()
-        if not row:
-            return "", {}
-        return row[0], json.loads(row[1] or "{}")
-
-    def set_state(self, chat_key: str, mode: str, data: dict[str, Any] | None = None) -> None:
-        """Set the chat's mode and its data."""
-        self.db.execute(
-            "INSERT INTO chat_state (chat_key, mode, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(chat_key) DO UPDATE SET mode = excluded.mode, data = excluded.data, "
-            "updated_at = excluded.updated_at",
-            [chat_key, mode, json.dumps(data or {}, ensure_ascii=False), time.time()],
-        )
-
-    def waiting_since(self, chat_key: str) -> float | None:
-        """When the chat's mode was last set, if it has one (a step waits for an answer); else None."""
-        row = self.db.execute(
-            "SELECT updated_at FROM chat_state WHERE chat_key = ? AND mode != ''", [chat_key]
-        ).fetchone()
+    # -- chat focus (what the chat waits for: handlers/focus.py) ----------------------------------
+    def get_focus(self, chat_key: str) -> str | None:
+        """The chat's stored focus record (JSON), or None."""
+        row = self.db.execute("SELECT focus FROM chat_focus WHERE chat_key = ?", [chat_key]).fetchone()
         return row[0] if row else None
+
+    def set_focus(self, chat_key: str, focus: str) -> None:
+        """Store the chat's focus record (JSON)."""
+        self.db.execute(
+            "INSERT INTO chat_focus (chat_key, focus, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_key) DO UPDATE SET focus = excluded.focus, updated_at = excluded.updated_at",
+            [chat_key, focus, time.time()],
+        )
 
     # -- WhatsApp: the 24-hour customer-service window ------------------------------------------
     def record_inbound(self, chat_key: str, at: float) -> None:

@@ -59,12 +59,3 @@ class Menus:
             [chat_key],
         ).fetchone()
         return (row[0], [tuple(x) for x in json.loads(row[1])]) if row else None
-
-    def menu_after_state(self, chat_key: str) -> bool:
-        """Whether the chat's latest menu was shown after its mode was last set (so typed numbers mean it)."""
-        row = self.db.execute(
-            "SELECT (SELECT max(created_at) FROM menus WHERE chat_key = ?) >= "
-            "(SELECT updated_at FROM chat_state WHERE chat_key = ?)",
-            [chat_key, chat_key],
-        ).fetchone()
-        return bool(row and row[0])

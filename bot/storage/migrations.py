@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Callable
 
 import sqlite_utils
@@ -71,7 +73,33 @@ def _m3_proposals(db: sqlite_utils.Database) -> None:
     db["proposal_answers"].create_index(["chat_key"])
 
 
-def _m4_inbox_outbox(db: sqlite_utils.Database) -> None:
+def _m4_focus(db: sqlite_utils.Database) -> None:
+    """One focus record per chat (handlers/focus.py) instead of chat_state's mode string; proposals say where they
+    are in a column of their own instead of magic values in `current` ("_name", "_stop", "_done", "t.<id>")."""
+    db["chat_focus"].create({"chat_key": str, "focus": str, "updated_at": float}, pk="chat_key")
+    now = time.time()
+    for chat_key, mode, data in db.execute("SELECT chat_key, mode, data FROM chat_state").fetchall():
+        try:
+            state = json.loads(data or "{}")
+        except ValueError:
+            state = {}
+        frames = []
+        inner_mode, inner = (state.get("mode", ""), state.get("data", {})) if mode == "hapus" else (mode, state)
+        if inner_mode == "usulan" and isinstance(inner, dict) and str(inner.get("pid", "")).isdigit():
+            frames.append({"kind": "guide", "proposal": int(inner["pid"])})
+        if mode == "hapus" and state.get("nonce"):
+            frames.append({"kind": "delete", "nonce": str(state["nonce"])})
+        if frames:
+            db.execute("INSERT INTO chat_focus (chat_key, focus, updated_at) VALUES (?, ?, ?)",
+                       [chat_key, json.dumps({"frames": frames, "menus": []}), now])  # fmt: skip
+    db["chat_state"].drop()
+    db.execute("ALTER TABLE proposals ADD COLUMN at TEXT NOT NULL DEFAULT 'step'")
+    for old, at in (("_name", "name"), ("_done", "done"), ("_stop", "stopped")):
+        db.execute("UPDATE proposals SET at = ?, current = '' WHERE current = ?", [at, old])
+    db.execute("UPDATE proposals SET at = 'triage', current = substr(current, 3) WHERE current LIKE 't.%'")
+
+
+def _m5_inbox_outbox(db: sqlite_utils.Database) -> None:
     """The durable inbox (deliveries, deduplicated) and outbox (replies to send); wa_seen becomes inbox rows.
 
     A finished inbox row keeps only its dedupe key and times (no chat, no text); a sent outbox row is deleted.
@@ -103,4 +131,6 @@ def _m4_inbox_outbox(db: sqlite_utils.Database) -> None:
 
 # Ordered migrations: index + 1 is the schema version each one produces. Never edit a released
 # migration; append a new one (a new version must never lose data).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2_whatsapp, _m3_proposals, _m4_inbox_outbox]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m1, _m2_whatsapp, _m3_proposals, _m4_focus, _m5_inbox_outbox,
+]

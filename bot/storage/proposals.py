@@ -23,8 +23,8 @@ class Proposals:
         with self.database.transaction():
             self.db.execute("UPDATE proposals SET active = 0 WHERE chat_key = ?", [chat_key])
             cur = self.db.execute(
-                "INSERT INTO proposals (chat_key, name, flow, outcome, current, revision, triage, active, "
-                "created_at, updated_at) VALUES (?, '', '', '', '_name', 0, '{}', 1, ?, ?)",
+                "INSERT INTO proposals (chat_key, name, flow, outcome, at, current, revision, triage, active, "
+                "created_at, updated_at) VALUES (?, '', '', '', 'name', '', 0, '{}', 1, ?, ?)",
                 [chat_key, now, now],
             )
         return int(cur.lastrowid)
@@ -32,11 +32,11 @@ class Proposals:
     def proposals(self, chat_key: str) -> list[dict[str, Any]]:
         """This chat's proposals, most recently changed first (id, name, flow, current, active)."""
         rows = self.db.execute(
-            "SELECT id, name, flow, current, active FROM proposals WHERE chat_key = ? "
+            "SELECT id, name, flow, at, current, active FROM proposals WHERE chat_key = ? "
             "ORDER BY updated_at DESC, id DESC",
             [chat_key],
         ).fetchall()
-        return [dict(zip(("id", "name", "flow", "current", "active"), r)) for r in rows]
+        return [dict(zip(("id", "name", "flow", "at", "current", "active"), r)) for r in rows]
 
     def active_proposal(self, chat_key: str) -> int | None:
         """The id of the chat's active proposal, if any."""
@@ -53,12 +53,12 @@ class Proposals:
     def load_proposal(self, chat_key: str, proposal_id: int) -> tuple[dict[str, Any], dict[str, tuple[str, str]]] | None:
         """A proposal row of this chat and its answers (step → (status, value)); None if not this chat's."""
         row = self.db.execute(
-            "SELECT id, name, flow, outcome, current, revision, triage FROM proposals WHERE id = ? AND chat_key = ?",
+            "SELECT id, name, flow, outcome, at, current, revision, triage FROM proposals WHERE id = ? AND chat_key = ?",
             [proposal_id, chat_key],
         ).fetchone()
         if row is None:
             return None
-        data = dict(zip(("id", "name", "flow", "outcome", "current", "revision", "triage"), row))
+        data = dict(zip(("id", "name", "flow", "outcome", "at", "current", "revision", "triage"), row))
         data["triage"] = json.loads(data["triage"] or "{}")
         answers = {
             r[0]: (r[1], r[2] or "")
@@ -75,9 +75,9 @@ class Proposals:
         now = time.time()
         with self.database.transaction():
             cur = self.db.execute(
-                "UPDATE proposals SET name = ?, flow = ?, outcome = ?, current = ?, revision = ?, triage = ?, "
+                "UPDATE proposals SET name = ?, flow = ?, outcome = ?, at = ?, current = ?, revision = ?, triage = ?, "
                 "updated_at = ? WHERE id = ? AND chat_key = ?",
-                [data["name"], data["flow"], data["outcome"], data["current"], data["revision"],
+                [data["name"], data["flow"], data["outcome"], data["at"], data["current"], data["revision"],
                  json.dumps(data["triage"], ensure_ascii=False), now, data["id"], chat_key],
             )
             if cur.rowcount != 1:  # not this chat's proposal: write nothing (the transaction is rolled back)
