@@ -97,7 +97,7 @@ class Pipeline:
         if pending:
             log.info("resuming %d unhandled deliveries", len(pending))
         self._recovered = {row_id for row_id, _ in pending}
-        self._queue.extend(row_id for row_id, _ in pending)
+        self._queue.extend(row_id for row_id, _ in pending)  # rows of a channel not running here wait (see _handle)
         if self._queue:
             self._idle.clear()
         self._task = asyncio.create_task(self._run())
@@ -142,8 +142,19 @@ class Pipeline:
                 log.error("handling a delivery failed to store (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 continue
+            except Exception:  # a bug outside the handlers (e.g. a renderer): never stop the queue for it
+                log.exception("a delivery could not be handled; it is set aside")
+                await self._set_aside(row_id)
             failures = 0
             self._queue.popleft()
+
+    async def _set_aside(self, row_id: int) -> None:
+        """Mark a delivery done without replies (after an unexpected error, logged), so the others go on."""
+        try:
+            async with self.storage.writing():
+                self.storage.inbox.finish(row_id)
+        except sqlite3.Error as exc:
+            log.error("could not set a delivery aside (%s)", exc)
 
     async def _handle(self, row_id: int) -> None:
         storage = self.storage
@@ -151,6 +162,10 @@ class Pipeline:
         async with storage.database.lock:
             row = storage.inbox.get(row_id)
             if row is None:
+                return
+            channel = self.app.channels.get(row.channel)
+            if channel is None:  # its channel does not run in this process: it waits for a process that has it
+                log.warning("a %s delivery waits: that channel is not running here", row.channel)
                 return
             if row_id in self._recovered:  # handled when a previous run died: count it, once per run
                 self._recovered.discard(row_id)
@@ -160,16 +175,14 @@ class Pipeline:
             else:
                 poisoned = False
             delivery = Delivery.from_json("", row.payload)
-            channel = self.app.channels.get(row.channel)
 
             def then(outs: list[Outbound]) -> None:
                 queued.clear()
-                if channel is not None:
-                    for i, out in enumerate(channel.render(outs, delivery)):
-                        body = {"to": delivery.reply_to, "msg": out.body}
-                        new = storage.outbox.add(f"{row_id}.{i}", channel.name, delivery.inbound.chat_key, body, out.blob)
-                        if new is not None:
-                            queued.append((delivery.inbound.chat_key, new))
+                for i, out in enumerate(channel.render(outs, delivery)):
+                    body = {"to": delivery.reply_to, "msg": out.body}
+                    new = storage.outbox.add(f"{row_id}.{i}", channel.name, delivery.inbound.chat_key, body, out.blob)
+                    if new is not None:
+                        queued.append((delivery.inbound.chat_key, new))
                 storage.inbox.finish(row_id)
 
             if poisoned:

@@ -256,3 +256,43 @@ async def test_signed_status_webhooks_confirm_sends(wa_app, graph):
         assert (await post(client, payload)).status_code == 200
     assert wa_app.storage.outbox.counts() == {}
     assert sign  # the helper signs like Meta
+
+
+async def test_a_renderer_bug_sets_one_delivery_aside_and_the_queue_goes_on(wa_app, graph, monkeypatch, caplog):
+    channel = wa_app.channels["whatsapp"]
+    real_render = channel.render
+
+    def render(outs, delivery):
+        if "Cara memakai" in " ".join(o.reply.text for o in outs) or delivery.inbound.text == "/bantuan":
+            raise ValueError("renderer bug")
+        return real_render(outs, delivery)
+
+    monkeypatch.setattr(channel, "render", render)
+    async with serving(wa_app) as client:
+        assert (await post(client, fresh("text_new", text="/bantuan"))).status_code == 200
+        assert (await post(client, fresh("text_new", text="apa itu bkad"))).status_code == 200
+    assert [m for m in map(message_text, graph.sent()) if "PP 43/2014 Pasal 144" in m]
+    assert wa_app.storage.db.execute("SELECT count(*) FROM inbox WHERE state = 'pending'").fetchone()[0] == 0
+    assert "set aside" in caplog.text
+
+
+async def test_a_delivery_of_a_channel_not_running_here_waits_for_one_that_has_it(config, knowledge, graph):
+    from bot.wa_webhook import parse_update
+
+    app = build_app(quick(config), knowledge)
+    channel = add_whatsapp(app, graph.url)
+    [msg] = parse_update(fresh("text_new", text="/usulan Menunggu")).messages
+    await app.pipeline.accept([channel.parse(msg, time.time())])
+    await channel.session.aclose()
+    del app.channels["whatsapp"]  # e.g. restarted as `./pandu telegram` only
+    await app.pipeline.start()
+    await asyncio.wait_for(app.pipeline.idle(), 10)
+    assert app.storage.db.execute("SELECT count(*) FROM inbox WHERE state = 'pending'").fetchone()[0] == 1
+    await app.pipeline.stop()
+    app.close()
+    again = build_app(quick(config), knowledge)
+    add_whatsapp(again, graph.url)
+    async with serving(again):
+        await asyncio.wait_for(again.pipeline.idle(), 10)
+    assert [m for m in map(message_text, graph.sent()) if '"Menunggu"' in m]
+    again.close()
