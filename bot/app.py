@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import logging
+import sqlite3
 import traceback
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable
 
+from bot.channel import Channel
 from bot.config import Config
+from bot.pipeline import Pipeline
+from bot.redact import hide_in_logs
+from bot.settings import Settings
 from bot.storage import Storage
 from handlers import router, texts
 from handlers.context import Context
-from handlers.messages import Inbound, Outbound, Reply
+from handlers.messages import Choice, Inbound, Outbound, Reply
 from knowledge.base import KnowledgeBase, load_kb
 from knowledge.flows import Flows, load_flows
 from knowledge.normalise import Normaliser
@@ -25,20 +30,6 @@ log = logging.getLogger(__name__)
 def choice_token(menu_id: str, index: int) -> str:
     """The token of a menu's button: "<menu_id>.<index>" (short enough for any channel's callback data)."""
     return f"{menu_id}.{index}"
-
-
-class ChatLocks:
-    """One asyncio.Lock per key (a chat), kept only while some task holds or awaits it."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[object, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def __call__(self, key: object) -> asyncio.Lock:
-        """The lock of a key (created on first use)."""
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
 
 
 class KnowledgeError(Exception):
@@ -79,28 +70,63 @@ def load_knowledge(config: Config) -> Knowledge:
 
 
 class App:
-    """A running assistant: handle(inbound) → outbound replies, one chat at a time per chat."""
+    """A running assistant: respond(inbound) → outbound replies, inside one transaction per message."""
 
-    def __init__(self, config: Config, storage: Storage, knowledge: Knowledge):
+    def __init__(self, config: Config, storage: Storage, knowledge: Knowledge, settings: Settings | None = None):
         self.config = config
+        self.settings = settings or Settings(config)
         self.storage = storage
         self.knowledge = knowledge
-        self._locks = ChatLocks()
+        self.channels: dict[str, Channel] = {}
+        self.pipeline = Pipeline(self)
 
     async def handle(self, msg: Inbound) -> list[Outbound]:
-        """Handle one message; messages of one chat are processed strictly one after another."""
-        async with self._locks(msg.chat_key):
-            try:
-                self.storage.touch_chat(msg.chat_key, msg.channel)
-                replies = await router.route(Context(self, msg))
-                return [self._outbound(msg.chat_key, r) for r in replies]
-            except Exception as exc:
-                # Where it failed, but not the exception's message: it may quote user text or a secret.
-                where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
-                log.error(
-                    "handler failed (channel=%s kind=%s): %s\n%s", msg.channel, msg.kind, type(exc).__name__, where
-                )
-                return [Outbound(Reply(texts.ERROR))]
+        """Handle one message directly (console, tests): one transaction, one message at a time."""
+        async with self.storage.database.lock:
+            return await self.handle_locked(msg)
+
+    async def handle_locked(self, msg: Inbound, then: Callable[[list[Outbound]], None] | None = None) -> list[Outbound]:
+        """Handle one message in one transaction; `then(outs)` runs in it too (outbox rows, the inbox mark).
+
+        The caller holds the writer lock, so no other task writes into this transaction, even while a
+        handler awaits (e.g. a document built in a worker thread). A handler that fails is rolled back whole
+        and the user gets the apology instead. A storage failure (disk full, I/O) propagates: nothing of the
+        message is stored, and the caller tries it again later.
+        """
+        try:
+            with self.storage.transaction():
+                outs = await self.respond(msg)
+                if then is not None:
+                    then(outs)
+                return outs
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:
+            # Where it failed, but not the exception's message: it may quote user text or a secret.
+            where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+            log.error("handler failed (channel=%s kind=%s): %s\n%s", msg.channel, msg.kind, type(exc).__name__, where)
+        outs = [Outbound(Reply(texts.ERROR))]
+        if then is not None:
+            with self.storage.transaction():
+                then(outs)
+        return outs
+
+    async def respond(self, msg: Inbound) -> list[Outbound]:
+        """The replies to one message (the caller's transaction holds every write)."""
+        self.storage.touch_chat(msg.chat_key, msg.channel)
+        if msg.kind == "page":
+            return [self._page(msg)]
+        replies = await router.route(Context(self, msg))
+        return [self._outbound(msg.chat_key, r) for r in replies]
+
+    def _page(self, msg: Inbound) -> Outbound:
+        """A later page of a stored menu (a channel that shows a few choices at a time asked for it)."""
+        menu = self.storage.get_menu(msg.chat_key, msg.choice or "")
+        if menu is None or not 0 < msg.page < len(menu):
+            return Outbound(Reply(texts.EXPIRED))
+        choices = tuple(Choice(label, payload) for label, payload in menu)
+        tokens = tuple(choice_token(msg.choice or "", i) for i in range(len(menu)))
+        return Outbound(Reply("", choices=choices), msg.choice, tokens, page_start=msg.page)
 
     def _outbound(self, chat_key: str, reply: Reply) -> Outbound:
         if not reply.choices:
@@ -114,10 +140,41 @@ class App:
         return self.knowledge
 
     def close(self) -> None:
+        """Close the database."""
         self.storage.close()
 
 
-def build_app(config: Config, knowledge: Knowledge | None = None) -> App:
-    """Wire storage, knowledge and handlers from a configuration."""
-    storage = Storage(config.db_path, config.storage.busy_timeout_ms)
-    return App(config, storage, knowledge or load_knowledge(config))
+def build_app(settings: Settings | Config, knowledge: Knowledge | None = None, channels: Iterable[str] = ()) -> App:
+    """Wire storage, knowledge, handlers and the named channels (those configured) from the settings."""
+    if isinstance(settings, Config):
+        settings = Settings(settings)
+    config = settings.config
+    for secret in secrets_of(settings):  # no log record shows one, whichever library logs it
+        hide_in_logs(secret)
+    storage = Storage(config.db_path, config.storage.busy_timeout_ms, settings.log_salt)
+    app = App(config, storage, knowledge or load_knowledge(config), settings)
+    for name in channels:
+        channel = build_channel(name, app)
+        if channel is not None:
+            app.channels[name] = channel
+    return app
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value in the settings (tokens, app secret, webhook secrets, the log salt)."""
+    found = [settings.log_salt]
+    if settings.whatsapp is not None:
+        found += [settings.whatsapp.token, settings.whatsapp.app_secret, settings.whatsapp.verify_token]
+    if settings.telegram is not None:
+        found += [settings.telegram.token, settings.telegram.webhook_secret]
+    return [s for s in found if s]
+
+
+# Channels by name: the module that builds each from the settings (`build(app) -> Channel | None`, None
+# when its settings are absent). Imported only when asked for, so the console never loads telegram or pywa.
+CHANNEL_MODULES = {"whatsapp": "bot.whatsapp", "telegram": "bot.telegram"}
+
+
+def build_channel(name: str, app: App) -> Channel | None:
+    """The channel `name` built from the app's settings, or None when it is not configured."""
+    return importlib.import_module(CHANNEL_MODULES[name]).build(app)

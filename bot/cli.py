@@ -11,7 +11,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import ConfigError
+from bot.settings import Settings, load_settings
 
 log = logging.getLogger("bot")
 
@@ -29,6 +30,7 @@ def _listen(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pandu Kerja Sama Desa")
     sub = parser.add_subparsers(dest="command")
 
@@ -75,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace) -> Config:
-    cfg = load_config(args.config)
-    return cfg.with_db(getattr(args, "db", None))
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings (config file and environment), read once per command."""
+    return load_settings(args.config, getattr(args, "db", None))
 
 
 def _setup_logging(level: str | None, default: str = "WARNING") -> None:
@@ -89,10 +91,11 @@ def _setup_logging(level: str | None, default: str = "WARNING") -> None:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    """`console`: the terminal channel."""
     from bot.app import build_app
     from bot.console import run_console
 
-    app = build_app(_config(args))
+    app = build_app(_settings(args))
     try:
         return asyncio.run(run_console(app, args.chat, Path(args.out)))
     finally:
@@ -100,9 +103,10 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """`ask`: answer questions without logging them."""
     from bot.app import load_knowledge
 
-    cfg = _config(args)
+    cfg = _settings(args).config
     knowledge = load_knowledge(cfg)
     if args.question and not " ".join(args.question).strip():
         raise ValueError("the question is empty")
@@ -126,7 +130,9 @@ def _plain_result(res) -> str:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
-    cfg = _config(args)
+    """`kb check` and `kb unanswered`."""
+    settings = _settings(args)
+    cfg = settings.config
     if args.kb_command == "check":
         from knowledge.base import load_kb
         from knowledge.flows import load_flows
@@ -143,7 +149,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
         return 0
     from bot.storage import Storage
 
-    storage = Storage(cfg.db_path, cfg.storage.busy_timeout_ms)
+    storage = Storage(cfg.db_path, cfg.storage.busy_timeout_ms, settings.log_salt)
     try:
         rows = storage.unanswered(args.limit)
     finally:
@@ -156,10 +162,11 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """`eval`: retrieval metrics on a question file."""
     from bot.app import load_knowledge
     from knowledge.evaluate import evaluate, read_questions
 
-    cfg = _config(args)
+    cfg = _settings(args).config
     knowledge = load_knowledge(cfg)
     report = evaluate(knowledge.retriever, read_questions(Path(args.file)))
     if args.json:
@@ -176,9 +183,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    """`db backup`: an online copy of the database."""
     from bot.storage import Storage
 
-    cfg = _config(args)
+    cfg = _settings(args).config
     if cfg.db_path == ":memory:" or not Path(cfg.db_path).is_file():
         print(f"error: no database at {cfg.db_path}: nothing to back up", file=sys.stderr)
         return 2
@@ -198,53 +206,52 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_channels(args: argparse.Namespace, pick) -> int:
-    """Build the app, let `pick(app)` choose the web channels, and serve them until a signal."""
+def _serve(args: argparse.Namespace, names: tuple[str, ...]) -> int:
+    """Build the app with the named channels (those configured) and serve their webhooks until a signal."""
     from bot.app import build_app
     from bot.web import build_web_app, serve_web_app
 
-    app = build_app(_config(args))
+    app = build_app(_settings(args), channels=names)
     try:
-        channels = pick(app)
-        if not channels:
+        if not app.channels:
+            print("error: no webhook channel is configured (set the WHATSAPP_* or TELEGRAM_* variables, "
+                  "see .env.example)", file=sys.stderr)  # fmt: skip
             return 2
-        names = ", ".join(ch.name for ch in channels)
-        print(f"serving {names} on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-        return serve_web_app(build_web_app(channels), args.host, args.port)
+        listed = ", ".join(app.channels)
+        print(f"serving {listed} on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+        return serve_web_app(build_web_app(app), args.host, args.port)
     finally:
         app.close()
 
 
 def cmd_whatsapp(args: argparse.Namespace) -> int:
-    from bot import whatsapp
-
-    missing = whatsapp.missing_settings()
-    if missing:
-        print(f"error: {missing[0]} is not set (see .env.example)", file=sys.stderr)
+    """`whatsapp`: serve the WhatsApp webhook alone."""
+    settings = _settings(args)
+    if settings.whatsapp is None:
+        print(f"error: {settings.whatsapp_missing[0]} is not set (see .env.example)", file=sys.stderr)
         return 2
-    return _serve_channels(args, lambda app: [whatsapp.web_channel(app)])
+    return _serve(args, ("whatsapp",))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.web import configured_channels
+    """`serve`: every configured webhook channel in one app."""
+    from bot.app import CHANNEL_MODULES
 
-    def pick(app):
-        channels = configured_channels(app)
-        if not channels:
-            print("error: no webhook channel is configured (set the WHATSAPP_* or TELEGRAM_* variables, "
-                  "see .env.example)", file=sys.stderr)  # fmt: skip
-        return channels
-
-    return _serve_channels(args, pick)
+    return _serve(args, tuple(CHANNEL_MODULES))
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
+    """`telegram`: long polling."""
     from bot.app import build_app
-    from bot.telegram import BotApiUnreachable, main_polling, read_token
+    from bot.telegram import BotApiUnreachable, build, main_polling
 
-    read_token()  # a missing or malformed token fails before anything is loaded
-    app = build_app(_config(args))
+    settings = _settings(args)
+    if settings.telegram is None:  # a missing or malformed token fails before anything is loaded
+        print(f"error: {settings.telegram_problem}", file=sys.stderr)
+        return 2
+    app = build_app(settings)
     try:
+        app.channels["telegram"] = build(app, polling=True)
         return main_polling(app, args.poll_timeout)
     except BotApiUnreachable as exc:  # exit 1, not 2: a service manager should try again later
         print(f"error: {exc}", file=sys.stderr)

@@ -47,6 +47,18 @@ class AdminConfig:
 
 
 @dataclass(frozen=True)
+class DeliveryConfig:
+    """The inbox and outbox: how replies are sent and retried."""
+
+    senders: int = 16  # chats whose replies are sent at the same time (each chat's in order)
+    retry_first_s: float = 1.0  # the first retry's delay; it doubles up to retry_max_s
+    retry_max_s: float = 300.0
+    give_up_after_s: float = 86400.0  # a reply still unsent after this long is given up (WhatsApp's window)
+    confirm_wait_s: float = 30.0  # after a crash, how long a WhatsApp send of unknown outcome waits for its status
+    seen_kept_days: int = 7  # handled deliveries' ids kept to skip redeliveries (Meta retries up to 7 days)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `base_dir` resolves relative paths."""
 
@@ -55,6 +67,7 @@ class Config:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     question_log: QuestionLogConfig = field(default_factory=QuestionLogConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     base_dir: Path = REPO_ROOT
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
@@ -88,6 +101,7 @@ SECTIONS: dict[str, type] = {
     "retrieval": RetrievalConfig,
     "question_log": QuestionLogConfig,
     "admin": AdminConfig,
+    "delivery": DeliveryConfig,
 }
 
 
@@ -131,6 +145,16 @@ def _check(cfg: Config) -> None:
         raise ConfigError(f"config: retrieval.related must be between 0 and 5, not {r.related}")
     if cfg.storage.busy_timeout_ms < 0:
         raise ConfigError("config: storage.busy_timeout_ms must not be negative")
+    d = cfg.delivery
+    if not 1 <= d.senders <= 256:
+        raise ConfigError(f"config: delivery.senders must be between 1 and 256, not {d.senders}")
+    for name in ("retry_first_s", "retry_max_s", "give_up_after_s"):
+        if getattr(d, name) <= 0:
+            raise ConfigError(f"config: delivery.{name} must be positive")
+    if d.retry_first_s > d.retry_max_s:
+        raise ConfigError("config: delivery.retry_first_s must not be above delivery.retry_max_s")
+    if d.confirm_wait_s < 0 or d.seen_kept_days < 1:
+        raise ConfigError("config: delivery.confirm_wait_s must not be negative, seen_kept_days at least 1")
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -162,9 +186,3 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     cfg = Config(**sections, base_dir=p.resolve().parent)
     _check(cfg)
     return cfg
-
-
-def env_secret(name: str) -> str | None:
-    """A secret from the environment, stripped; None when unset or empty."""
-    value = os.environ.get(name, "").strip()
-    return value or None

@@ -1,8 +1,11 @@
 """The Telegram channel (python-telegram-bot): long polling or a webhook route; it only translates.
 
-Updates become `Inbound` messages for the core; `Outbound` replies become HTML messages with inline
-keyboards (callback_data = the short server-side token), split under Telegram's 4096-character limit,
-and documents sent with sendDocument. This is the only module besides the tests that imports `telegram`.
+Updates become deliveries for the core (stored in the inbox before Telegram is acknowledged: in polling mode
+the next getUpdates offset confirms only stored updates; in webhook mode the 200 follows the commit).
+Replies become HTML messages with inline keyboards (callback_data = the short server-side token), split under
+Telegram's 4096-character limit, and documents sent with sendDocument. PTB provides the Bot API client, the
+types, and the AIORateLimiter; its Application (an in-memory update queue) is not used, because an update it
+holds is lost in a crash. This is the only module besides the tests that imports `telegram`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ import hmac
 import json
 import logging
 import re
-import time
+import sqlite3
 from html import escape
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Sequence
-from urllib.parse import urlsplit
+from typing import Any, AsyncIterator, Sequence
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -34,15 +36,16 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.app import App, ChatLocks
-from bot.config import env_secret
+from bot.channel import Delivery, Outgoing, SendError
+from bot.redact import hide_in_logs
+from bot.settings import SettingsError, TelegramSettings, api_urls, check_token
 from bot.textsplit import split_text
-from bot.web import WebChannel, json_content, read_body
+from bot.web import STORAGE_DOWN, json_content, read_body
 from handlers import texts
-from handlers.messages import Document, Inbound, Outbound, Reply, document_only
+from handlers.messages import Inbound, Outbound, Reply, document_only
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +60,8 @@ WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 SHUTDOWN_GRACE = 8.0  # seconds allowed for a clean stop
-SEEN_KEPT = 7 * 24 * 3600  # seconds: webhook update ids remembered to skip Telegram's redeliveries
+STORE_RETRY = 2.0  # seconds between tries to store polled updates when the database refuses
 
-_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,200}$")
-_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Content the assistant cannot read; the first one present names the message kind.
 _UNSUPPORTED = (
     "sticker", "photo", "voice", "video_note", "video", "animation", "audio", "document",
@@ -69,7 +70,7 @@ _UNSUPPORTED = (
 _GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-class TelegramSetupError(ValueError):
+class TelegramSetupError(SettingsError):
     """The Telegram environment is missing or wrong, or the Bot API refused us; one line, no secret."""
 
 
@@ -77,75 +78,12 @@ class BotApiUnreachable(TelegramSetupError):
     """The Bot API server could not be reached at start-up (worth retrying later, unlike a bad token)."""
 
 
-# -- environment ------------------------------------------------------------------------------
-def read_token() -> str:
-    """TELEGRAM_BOT_TOKEN from the environment, checked for shape (the value is never echoed)."""
-    token = env_secret("TELEGRAM_BOT_TOKEN")
-    if token is None:
-        raise TelegramSetupError(
-            "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in the "
-            "environment (see .env.example)"
-        )
-    if not _TOKEN.fullmatch(token):
-        raise TelegramSetupError(
-            "TELEGRAM_BOT_TOKEN is malformed: expected the bot id, a colon and the secret part, "
-            "like 123456789:AAH… (copy it again from @BotFather)"
-        )
-    return token
-
-
-def api_urls(base: str | None) -> tuple[str, str] | None:
-    """(base_url, base_file_url) for another Bot API server, e.g. http://127.0.0.1:8081/bot; None for Telegram's."""
-    if not base or not base.strip():
-        return None
-    url = base.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TelegramSetupError(
-            "TELEGRAM_BASE_URL must be an http(s) URL of a Bot API server, like http://127.0.0.1:8081/bot"
-        )
-    root = url[: -len("/bot")] if url.endswith("/bot") else url
-    return f"{root}/bot", f"{root}/file/bot"
-
-
-def _read_webhook_url() -> str | None:
-    url = env_secret("TELEGRAM_WEBHOOK_URL")
-    if url is not None and (urlsplit(url).scheme != "https" or not urlsplit(url).hostname):
-        raise TelegramSetupError("TELEGRAM_WEBHOOK_URL must be the public https:// address of /webhook/telegram")
-    return url
-
-
-# -- logs never show the token ----------------------------------------------------------------
-_SECRETS: set[str] = set()
-
-
-def hide_in_logs(secret: str) -> None:
-    """Replace `secret` with "[redacted]" in every log record from now on (messages and tracebacks)."""
-    if not _SECRETS:
-        previous = logging.getLogRecordFactory()
-
-        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            record = previous(*args, **kwargs)
-            return _redact(record)
-
-        logging.setLogRecordFactory(factory)
-    _SECRETS.add(secret)
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
-
-
-def _redact(record: logging.LogRecord) -> logging.LogRecord:
-    message = record.getMessage()
-    if any(s in message for s in _SECRETS):
-        for s in _SECRETS:
-            message = message.replace(s, "[redacted]")
-        record.msg, record.args = message, None
-    if record.exc_info and not record.exc_text:
-        text = logging.Formatter().formatException(record.exc_info)
-        for s in _SECRETS:
-            text = text.replace(s, "[redacted]")
-        record.exc_text = text
-    return record
+def read_token(token: str | None) -> str:
+    """A token checked for shape, as TelegramSetupError (the value is never echoed)."""
+    try:
+        return check_token(token)
+    except SettingsError as exc:
+        raise TelegramSetupError(str(exc)) from None
 
 
 # -- Update → Inbound -------------------------------------------------------------------------
@@ -204,14 +142,54 @@ def render_parts(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
     return html_parts
 
 
-def keyboard(out: Outbound) -> InlineKeyboardMarkup | None:
-    """One button per row; each button's callback_data is the Outbound's short token."""
-    rows = [
-        [InlineKeyboardButton(choice.label, callback_data=token)]
-        for choice, token in zip(out.choices, out.choice_tokens)
-        if len(token.encode()) <= MAX_CALLBACK_DATA
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
+def _markup_json(out: Outbound) -> dict[str, Any] | None:
+    """The inline keyboard of a reply (one button per row, callback_data = the short token), as JSON."""
+    rows = [[choice.label, token] for choice, token in zip(out.choices, out.choice_tokens)
+            if len(token.encode()) <= MAX_CALLBACK_DATA]  # fmt: skip
+    return {"inline": rows} if rows else None
+
+
+def markup_of(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ForceReply | None:
+    """The PTB reply markup of an outbox body's markup JSON."""
+    if not data:
+        return None
+    if "force" in data:
+        return ForceReply(input_field_placeholder=data["force"])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=token)] for label, token in data["inline"]])
+
+
+def render_outbound(chat_id: int | str, out: Outbound, force_reply: bool = False) -> list[Outgoing]:
+    """One reply as Bot API calls: its text parts (buttons under the last), then its document if any.
+
+    `force_reply`: a message without buttons opens the reply field (groups, where answers must be replies).
+    """
+    markup = _markup_json(out)
+    if markup is None and force_reply:
+        markup = {"force": texts.TG_GROUP_REPLY_PLACEHOLDER}
+    doc = out.reply.document
+    calls: list[Outgoing] = []
+    parts = [] if document_only(out.reply) else render_parts(out.reply)
+    caption = doc.caption.strip() if doc is not None else ""
+    if doc is not None and len(caption) > MAX_CAPTION:  # too long for a caption: it goes first as text
+        parts += render_parts(Reply(caption))
+        caption = ""
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1 and doc is None
+        calls.append(Outgoing({"method": "sendMessage", "chat_id": chat_id, "text": part,
+                               "markup": markup if last else None}))  # fmt: skip
+    if doc is not None:
+        body = {"method": "sendDocument", "chat_id": chat_id, "filename": Path(doc.filename).name or "dokumen",
+                "caption": escape(caption, quote=False), "markup": markup}  # fmt: skip
+        calls.append(Outgoing(body, doc.data))
+    return calls
+
+
+def with_reply_hint(out: Outbound) -> Outbound:
+    """The reply with the group hint added: in groups, typed answers reach the bot only as replies to it."""
+    if out.reply.document is not None:
+        return out
+    reply = dataclasses.replace(out.reply, text=f"{out.reply.text.rstrip()}\n\n{texts.TG_GROUP_REPLY_HINT}")
+    return dataclasses.replace(out, reply=reply)
 
 
 @contextlib.asynccontextmanager
@@ -234,283 +212,139 @@ async def typing(bot: Any, chat_id: int | str, action: str = ChatAction.TYPING) 
             await task
 
 
-async def send_outbound(bot: Any, chat_id: int | str, out: Outbound, force_reply: bool = False) -> None:
-    """Send one reply: its text parts (buttons under the last message), then its document if any.
-
-    `force_reply`: a message without buttons opens the reply field (groups, where answers must be replies).
-    """
-    markup: InlineKeyboardMarkup | ForceReply | None = keyboard(out)
-    if markup is None and force_reply:
-        markup = ForceReply(input_field_placeholder=texts.TG_GROUP_REPLY_PLACEHOLDER)
-    parts = [] if document_only(out.reply) else render_parts(out.reply)
-    doc = out.reply.document
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1 and doc is None
-        await bot.send_message(
-            chat_id,
-            part,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup if last else None,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-    if doc is not None:
-        await send_document(bot, chat_id, doc, markup)
-
-
-async def send_document(bot: Any, chat_id: int | str, doc: Document, markup: Any) -> None:
-    """sendDocument with an "uploading" chat action; a caption too long for Telegram goes first as text."""
-    caption = doc.caption.strip()
-    if len(caption) > MAX_CAPTION:
-        await send_outbound(bot, chat_id, Outbound(Reply(caption)))
-        caption = ""
-    with contextlib.suppress(TelegramError):
-        await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-    await bot.send_document(
-        chat_id,
-        InputFile(doc.data, filename=Path(doc.filename).name or "dokumen"),
-        caption=escape(caption, quote=False) or None,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-    )
-
-
-def with_reply_hint(out: Outbound) -> Outbound:
-    """The reply with the group hint added: in groups, typed answers reach the bot only as replies to it."""
-    if out.reply.document is not None:
-        return out
-    reply = dataclasses.replace(out.reply, text=f"{out.reply.text.rstrip()}\n\n{texts.TG_GROUP_REPLY_HINT}")
-    return dataclasses.replace(out, reply=reply)
+def send_error(exc: TelegramError) -> SendError:
+    """A Bot API error as a SendError: 429 waits retry_after, a block is permanent, 400 too; the rest is retried."""
+    name = type(exc).__name__
+    if isinstance(exc, RetryAfter):
+        retry = exc.retry_after
+        seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+        return SendError(f"{name}: {seconds:.0f} s", retry_after=seconds)
+    if isinstance(exc, Forbidden):
+        return SendError(f"{name}: {exc.message}"[:200], blocked=True)
+    if isinstance(exc, BadRequest):
+        return SendError(f"{name}: {exc.message}"[:200], permanent=True)
+    return SendError(f"{name}")  # TimedOut, NetworkError (5xx, connection refused), InvalidToken …
 
 
 # -- the channel ------------------------------------------------------------------------------
 class TelegramChannel:
-    """Handles every update of one PTB Application through the core `App`."""
+    """Parses updates into deliveries, renders replies, sends them; polling or webhook mode."""
 
-    def __init__(self, app: App):
+    name = CHANNEL
+
+    def __init__(self, app, settings: TelegramSettings, polling: bool = False):
         self.app = app
+        self.storage = app.storage
+        self.settings = settings
+        self.polling = polling
+        hide_in_logs(settings.token)
+        urls = api_urls(settings.base_url)
+        base = {"base_url": urls[0], "base_file_url": urls[1]} if urls else {}
+        # max_retries=0: a 429 reaches the outbox, which waits retry_after durably (across a crash too).
+        self.bot = ExtBot(settings.token, rate_limiter=AIORateLimiter(max_retries=0), **base)
+        self.bot_id = settings.token.split(":", 1)[0]
+        self.secret = (settings.webhook_secret or "").encode()
+        self._tasks: set[asyncio.Task] = set()
 
-    async def on_update(self, update: Update, context: Any) -> None:
-        """PTB callback for every update."""
-        bot = context.bot
-        if update.callback_query is not None:
-            await self._on_callback(update, bot)
-        elif update.my_chat_member is not None:
-            self._on_membership(update)
-        elif update.message is not None:
-            inbound = to_inbound(update.message, bot.id, bot.username)
-            if inbound is not None:
-                await self.process(bot, update.message.chat.id, inbound, update.message.chat.type in _GROUPS)
-        else:  # edited messages, channel posts …: nothing to do
-            log.debug("update %s ignored", update.update_id)
+    @property
+    def where(self) -> str:
+        """The Bot API server, for one-line errors (never the token)."""
+        urls = api_urls(self.settings.base_url)
+        return urls[0].removesuffix("/bot") if urls else "api.telegram.org"
 
-    async def _on_callback(self, update: Update, bot: Any) -> None:
-        query = update.callback_query
-        try:
-            await query.answer()  # stop the button's spinner at once, whatever follows
-        except TelegramError as exc:
-            log.debug("callback query not answered: %s", exc.__class__.__name__)
-        message = query.message
-        if message is None or query.data is None:
-            return  # an inline-mode or game button: not ours
-        chat_id = message.chat.id
-        inbound = Inbound(CHANNEL, str(chat_id), choice=query.data, kind="choice")
-        await self.process(bot, chat_id, inbound, message.chat.type in _GROUPS)
-
-    def _on_membership(self, update: Update) -> None:
-        change = update.my_chat_member
-        status = change.new_chat_member.status
-        active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-        self.app.storage.set_chat_active(f"{CHANNEL}:{change.chat.id}", active)
-        log.info("Telegram chat membership changed to %s", status)
-
-    async def process(self, bot: Any, chat_id: int, inbound: Inbound, group: bool = False) -> None:
-        """Run one message through the core and send the replies."""
-        async with typing(bot, chat_id):
-            outs = await self.app.handle(inbound)
-        awaiting = group and bool(outs) and outs[-1].reply.expects_text  # the last reply waits for typed text
-        if awaiting:
-            outs = [*outs[:-1], with_reply_hint(outs[-1])]
-        try:
-            for i, out in enumerate(outs):
-                await send_outbound(bot, chat_id, out, force_reply=awaiting and i == len(outs) - 1)
-        except Forbidden:
-            self.mark_blocked(inbound.chat_key)
-
-    def mark_blocked(self, chat_key: str) -> None:
-        """The user blocked the bot (or removed it): mark the chat inactive and stop sending."""
-        self.app.storage.set_chat_active(chat_key, False)
-        log.info("a Telegram chat blocked the bot; marked inactive")
-
-    async def on_error(self, update: object, context: Any) -> None:
-        """PTB error handler: log with context (no token, no user text) and apologise briefly."""
-        err = context.error
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if isinstance(err, Forbidden):
-            if chat is not None:
-                self.mark_blocked(f"{CHANNEL}:{chat.id}")
-            return
-        update_id = update.update_id if isinstance(update, Update) else None
-        log.error(
-            "Telegram update %s failed (chat type %s): %s",
-            update_id,
-            chat.type if chat else None,
-            err.__class__.__name__,
-            exc_info=err,
-        )
-        if chat is None:
-            return
-        try:
-            await context.bot.send_message(chat.id, texts.ERROR)
-        except TelegramError as exc:
-            log.warning("apology not sent: %s", exc.__class__.__name__)
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; updates of one chat run strictly in order."""
-
-    def __init__(self, max_concurrent_updates: int = 16):
-        super().__init__(max_concurrent_updates)
-        self._locks = ChatLocks()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._locks(chat.id):
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
-
-
-def build_application(app: App, token: str, base_url: str | None = None, polling: bool = True) -> Application:
-    """A PTB Application wired to the core: rate limiter, per-chat ordering, handler, error handler."""
-    hide_in_logs(token)
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        .concurrent_updates(ChatOrderedProcessor())
-    )
-    urls = api_urls(base_url)
-    if urls is not None:
-        builder = builder.base_url(urls[0]).base_file_url(urls[1])
-    if not polling:
-        builder = builder.updater(None)
-    application = builder.build()
-    channel = TelegramChannel(app)
-    application.add_handler(TypeHandler(Update, channel.on_update))
-    application.add_error_handler(channel.on_error)
-    return application
-
-
-async def set_commands(bot: Any) -> None:
-    """The command menu (setMyCommands) in Indonesian."""
-    await bot.set_my_commands([BotCommand(name, description) for name, description in texts.COMMAND_MENU])
-
-
-async def start_application(application: Application, where: str) -> None:
-    """initialize() (getMe) with one-line errors for a refused token or an unreachable server."""
-    try:
-        await application.initialize()
-    except (InvalidToken, NetworkError) as exc:
-        await application.bot.shutdown()  # close the HTTP clients opened before getMe failed
-        if isinstance(exc, InvalidToken):
-            refused = f"the Bot API at {where} refused TELEGRAM_BOT_TOKEN (check it with @BotFather)"
-            raise TelegramSetupError(refused) from None
-        raise BotApiUnreachable(f"cannot reach the Bot API at {where}: {exc.__class__.__name__}") from None
-    await set_commands(application.bot)
-
-
-async def stop_application(application: Application) -> None:
-    """Stop polling, finish updates in progress and close HTTP clients, within SHUTDOWN_GRACE seconds."""
-
-    async def stop() -> None:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-
-    try:
-        await asyncio.wait_for(stop(), SHUTDOWN_GRACE)
-    except (asyncio.TimeoutError, TelegramError) as exc:
-        log.warning("Telegram shutdown incomplete: %s", exc.__class__.__name__)
-
-
-def _where(base_url: str | None) -> str:
-    urls = api_urls(base_url)
-    return urls[0].removesuffix("/bot") if urls else "api.telegram.org"
-
-
-async def run_polling(
-    app: App,
-    token: str,
-    base_url: str | None = None,
-    poll_timeout: float = 25,
-    stop: asyncio.Event | None = None,
-    ready: asyncio.Event | None = None,
-) -> None:
-    """Long polling until `stop` is set (the CLI sets it on SIGINT/SIGTERM)."""
-    stop = stop or asyncio.Event()
-    application = build_application(app, token, base_url)
-    try:
-        await start_application(application, _where(base_url))
-        await application.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
-        await application.start()
-        log.info("Telegram bot @%s is polling", application.bot.username)
-        if ready is not None:
-            ready.set()
-        await stop.wait()
-        log.info("Telegram bot stopping")
-    finally:
-        await stop_application(application)
-
-
-def main_polling(app: App, poll_timeout: float) -> int:
-    """`python -m bot telegram`: poll until SIGINT or SIGTERM; errors are one line."""
-    import signal
-
-    token = read_token()
-    base_url = env_secret("TELEGRAM_BASE_URL")
-    api_urls(base_url)  # fail early on a bad URL
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_polling(app, token, base_url, poll_timeout, stop)
-
-    asyncio.run(main())
-    return 0
-
-
-# -- webhook mode -----------------------------------------------------------------------------
-class TelegramWebhook(WebChannel):
-    """POST /webhook/telegram in the project's ASGI app, checked with the secret token header."""
-
-    name = "telegram"
-
-    def __init__(self, app: App, token: str, secret: str, base_url: str | None = None, webhook_url: str | None = None):
-        self.app = app
-        self.bot_id = token.split(":", 1)[0]
-        self.secret = secret.encode()
-        self.webhook_url = webhook_url
-        self.base_url = base_url
-        self.application = build_application(app, token, base_url, polling=False)
-
+    # -- lifecycle ----------------------------------------------------------------------------
     def routes(self) -> Sequence[BaseRoute]:
-        return [Route(WEBHOOK_PATH, self.receive, methods=["POST"])]
+        """POST /webhook/telegram (webhook mode only)."""
+        return [] if self.polling else [Route(WEBHOOK_PATH, self.receive, methods=["POST"])]
 
+    async def start(self) -> None:
+        """getMe (one-line errors for a refused token or an unreachable server), the command menu, the webhook."""
+        try:
+            await self.bot.initialize()
+        except (InvalidToken, NetworkError) as exc:
+            await self.bot.shutdown()  # close the HTTP clients opened before getMe failed
+            if isinstance(exc, InvalidToken):
+                refused = f"the Bot API at {self.where} refused TELEGRAM_BOT_TOKEN (check it with @BotFather)"
+                raise TelegramSetupError(refused) from None
+            raise BotApiUnreachable(f"cannot reach the Bot API at {self.where}: {exc.__class__.__name__}") from None
+        await self.bot.set_my_commands([BotCommand(name, description) for name, description in texts.COMMAND_MENU])
+        if self.polling:
+            await self.bot.delete_webhook()
+        elif self.settings.webhook_url:
+            await self.bot.set_webhook(self.settings.webhook_url, secret_token=self.secret.decode(),
+                                       allowed_updates=ALLOWED_UPDATES)  # fmt: skip
+            log.info("Telegram webhook set")
+
+    async def stop(self) -> None:
+        """Close the Bot API client."""
+        for task in list(self._tasks):
+            task.cancel()
+        try:
+            await asyncio.wait_for(self.bot.shutdown(), SHUTDOWN_GRACE)
+        except (asyncio.TimeoutError, TelegramError) as exc:
+            log.warning("Telegram shutdown incomplete: %s", exc.__class__.__name__)
+
+    # -- parsing ------------------------------------------------------------------------------
+    def parse(self, update: Update) -> tuple[list[Delivery], dict[str, bool]]:
+        """(deliveries, membership changes by chat key) of one update; callback queries are answered at once."""
+        platform_id = f"telegram:{self.bot_id}:{update.update_id}"
+        if update.callback_query is not None:
+            query = update.callback_query
+            self._later(self.bot.answer_callback_query(query.id))  # stop the button's spinner, whatever follows
+            message = query.message
+            if message is None or query.data is None:
+                return [], {}  # an inline-mode or game button: not ours
+            inbound = Inbound(CHANNEL, str(message.chat.id), choice=query.data, kind="choice")
+            return [Delivery(platform_id, inbound, self._reply_to(message))], {}
+        if update.my_chat_member is not None:
+            change = update.my_chat_member
+            status = change.new_chat_member.status
+            log.info("Telegram chat membership changed to %s", status)
+            active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+            return [], {f"{CHANNEL}:{change.chat.id}": active}
+        if update.message is not None:
+            inbound = to_inbound(update.message, self.bot.id, self.bot.username)
+            if inbound is not None:
+                return [Delivery(platform_id, inbound, self._reply_to(update.message))], {}
+            return [], {}
+        log.debug("update %s ignored", update.update_id)  # edited messages, channel posts …
+        return [], {}
+
+    @staticmethod
+    def _reply_to(message: Message) -> dict[str, Any]:
+        return {"chat_id": message.chat.id, "group": message.chat.type in _GROUPS}
+
+    def _later(self, coro) -> None:
+        async def quietly() -> None:
+            try:
+                await coro
+            except TelegramError as exc:
+                log.debug("callback query not answered: %s", exc.__class__.__name__)
+
+        task = asyncio.get_running_loop().create_task(quietly())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def accept(self, updates: Sequence[Update]) -> None:
+        """Store the updates' deliveries (and membership changes) in one transaction; raises sqlite3.Error."""
+        deliveries: list[Delivery] = []
+        members: dict[str, bool] = {}
+        for update in updates:
+            found, changes = self.parse(update)
+            deliveries += found
+            members.update(changes)
+
+        def also() -> None:
+            for chat_key, active in members.items():
+                self.storage.set_chat_active(chat_key, active)
+
+        await self.app.pipeline.accept(deliveries, also if members else None)
+
+    # -- webhook mode -------------------------------------------------------------------------
     async def receive(self, request: Request) -> Response:
-        """Check the secret, parse the update and queue it; 403 (dropped) on a wrong or missing secret."""
+        """Check the secret, parse and store the update, then 200; 403 (dropped) on a wrong or missing secret."""
         given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self.secret):
+        if not self.secret or not hmac.compare_digest(given, self.secret):
             log.warning("Telegram webhook call with a wrong or missing secret token: dropped")
             return PlainTextResponse("forbidden", status_code=403)
         if not json_content(request):
@@ -519,40 +353,134 @@ class TelegramWebhook(WebChannel):
         if body is None:
             return PlainTextResponse("too large", status_code=413)
         try:
-            update = Update.de_json(json.loads(body), self.application.bot)
+            update = Update.de_json(json.loads(body), self.bot)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             log.warning("Telegram webhook: body is not an update; dropped")
             return PlainTextResponse("bad update", status_code=400)
         if update is None or (update.message is not None and update.message.chat is None):
             return PlainTextResponse("bad update", status_code=400)
-        if not self.app.storage.first_sight(f"telegram:{self.bot_id}:{update.update_id}"):
-            log.info("Telegram webhook: redelivered update %s skipped", update.update_id)
-            return Response(status_code=200)
-        await self.application.update_queue.put(update)
+        try:
+            await self.accept([update])
+        except sqlite3.Error as exc:  # nothing stored, nothing marked seen: Telegram will resend
+            log.error("Telegram webhook: update not stored (%s); answered 503", exc)
+            return PlainTextResponse(STORAGE_DOWN, status_code=503)
         return Response(status_code=200)
 
-    async def startup(self) -> None:
-        """Initialise the Application, set the command menu (and the webhook when configured), start."""
-        self.app.storage.prune_seen(time.time() - SEEN_KEPT)
-        await start_application(self.application, _where(self.base_url))
-        if self.webhook_url:
-            await self.application.bot.set_webhook(
-                self.webhook_url, secret_token=self.secret.decode(), allowed_updates=ALLOWED_UPDATES
-            )
-            log.info("Telegram webhook set")
-        await self.application.start()
+    # -- polling mode -------------------------------------------------------------------------
+    async def poll(self, stop: asyncio.Event, timeout: float = 25) -> None:
+        """getUpdates until `stop`; an update is confirmed (next offset) only after it is stored."""
+        offset: int | None = None
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES,
+                                                     read_timeout=timeout + 10)  # fmt: skip
+            except (NetworkError, RetryAfter) as exc:
+                log.warning("getUpdates failed (%s); retrying", exc.__class__.__name__)
+                await _sleep_or_stop(stop, 1.0)
+                continue
+            if not updates:
+                continue
+            try:
+                await self.accept(updates)
+            except sqlite3.Error as exc:  # not confirmed: the same updates come again
+                log.error("polled updates not stored (%s); retrying", exc)
+                await _sleep_or_stop(stop, STORE_RETRY)
+                continue
+            offset = updates[-1].update_id + 1
 
-    async def shutdown(self) -> None:
-        await stop_application(self.application)
+    # -- rendering ----------------------------------------------------------------------------
+    def render(self, outs: Sequence[Outbound], delivery: Delivery) -> list[Outgoing]:
+        """The replies as Bot API calls; in a group, a reply that waits for typed text asks for a reply to it."""
+        chat_id = delivery.reply_to.get("chat_id", delivery.inbound.chat_id)
+        awaiting = bool(delivery.reply_to.get("group")) and bool(outs) and outs[-1].reply.expects_text
+        outs = list(outs)
+        if awaiting:
+            outs[-1] = with_reply_hint(outs[-1])
+        calls = []
+        for i, out in enumerate(outs):
+            calls += render_outbound(chat_id, out, force_reply=awaiting and i == len(outs) - 1)
+        return calls
+
+    def working(self, delivery: Delivery):
+        """While a delivery is handled, the chat shows "typing…" (after TYPING_AFTER seconds)."""
+        return typing(self.bot, delivery.reply_to.get("chat_id", delivery.inbound.chat_id))
+
+    # -- sending ------------------------------------------------------------------------------
+    async def send(self, out: Outgoing, send_key: str) -> None:
+        """Send one message or document; Bot API errors become SendError."""
+        b = out.body
+        try:
+            if b["method"] == "sendDocument":
+                with contextlib.suppress(TelegramError):
+                    await self.bot.send_chat_action(b["chat_id"], ChatAction.UPLOAD_DOCUMENT)
+                await self.bot.send_document(b["chat_id"], InputFile(out.blob or b"", filename=b["filename"]),
+                                             caption=b.get("caption") or None, parse_mode=ParseMode.HTML,
+                                             reply_markup=markup_of(b.get("markup")))  # fmt: skip
+            else:
+                await self.bot.send_message(b["chat_id"], b["text"], parse_mode=ParseMode.HTML,
+                                            reply_markup=markup_of(b.get("markup")),
+                                            link_preview_options=LinkPreviewOptions(is_disabled=True))  # fmt: skip
+        except TelegramError as exc:
+            raise send_error(exc) from None
 
 
-def web_channel(app: App) -> TelegramWebhook | None:
-    """The webhook channel when TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are set, else None."""
-    if env_secret("TELEGRAM_BOT_TOKEN") is None or env_secret("TELEGRAM_WEBHOOK_SECRET") is None:
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def run_polling(app, channel: TelegramChannel, poll_timeout: float = 25, stop: asyncio.Event | None = None,
+                      ready: asyncio.Event | None = None) -> None:  # fmt: skip
+    """Long polling until `stop` is set (the CLI sets it on SIGINT/SIGTERM), with the pipeline running."""
+    stop = stop or asyncio.Event()
+    await channel.start()
+    try:
+        await app.pipeline.start()
+        log.info("Telegram bot @%s is polling", channel.bot.username)
+        if ready is not None:
+            ready.set()
+        poller = asyncio.create_task(channel.poll(stop, poll_timeout))
+        await stop.wait()
+        log.info("Telegram bot stopping")
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+    finally:
+        await app.pipeline.stop()
+        await channel.stop()
+
+
+def main_polling(app, poll_timeout: float) -> int:
+    """`python -m bot telegram`: poll until SIGINT or SIGTERM; errors are one line."""
+    import signal
+
+    channel = app.channels.get(CHANNEL)
+    if not isinstance(channel, TelegramChannel):
+        raise TelegramSetupError(app.settings.telegram_problem or "TELEGRAM_BOT_TOKEN is not set")
+    channel.polling = True
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_polling(app, channel, poll_timeout, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def build(app, polling: bool = False) -> TelegramChannel | None:
+    """The Telegram channel from the app's settings: webhook mode needs TELEGRAM_WEBHOOK_SECRET, polling does not.
+
+    None when TELEGRAM_BOT_TOKEN is unset; TelegramSetupError when a setting is malformed.
+    """
+    settings = app.settings
+    if settings.telegram is None:
+        problem = settings.telegram_problem or ""
+        if problem and not problem.startswith("TELEGRAM_BOT_TOKEN is not set"):
+            raise TelegramSetupError(problem)
         return None
-    token = read_token()
-    secret = env_secret("TELEGRAM_WEBHOOK_SECRET") or ""
-    if not _SECRET.fullmatch(secret):
-        raise TelegramSetupError("TELEGRAM_WEBHOOK_SECRET must be 1–256 characters: letters, digits, _ and -")
-    base_url = env_secret("TELEGRAM_BASE_URL")
-    return TelegramWebhook(app, token, secret, base_url, _read_webhook_url())
+    if not polling and settings.telegram.webhook_secret is None:
+        return None
+    return TelegramChannel(app, settings.telegram, polling)

@@ -37,6 +37,7 @@ class ParsedUpdate:
 
     messages: list[Incoming] = field(default_factory=list)
     statuses: int = 0
+    trackers: list[str] = field(default_factory=list)  # our send keys named by status updates (sent, delivered …)
 
 
 def parse_update(payload: Any) -> ParsedUpdate | None:
@@ -54,9 +55,22 @@ def parse_update(payload: Any) -> ParsedUpdate | None:
                 log.error("whatsapp: a messages change without a value object was ignored")
                 continue
             statuses = value.get("statuses")
-            result.statuses += len(statuses) if isinstance(statuses, list) else 0
+            if isinstance(statuses, list):
+                result.statuses += len(statuses)
+                result.trackers += _trackers(statuses)
             _read_messages(value, result)
     return result
+
+
+def _trackers(statuses: list) -> list[str]:
+    """The biz_opaque_callback_data of statuses that say a message reached Meta (any status but "failed")."""
+    found = []
+    for st in statuses:
+        if isinstance(st, dict) and st.get("status") in ("sent", "delivered", "read"):
+            tracker = st.get("biz_opaque_callback_data")
+            if isinstance(tracker, str) and tracker.isprintable() and len(tracker) <= 512:
+                found.append(tracker)
+    return found
 
 
 def _read_messages(value: dict, result: ParsedUpdate) -> None:

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.channel import Channel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.app import App
+
 log = logging.getLogger(__name__)
-
-
-class WebChannel:
-    """What a webhook channel (Telegram, WhatsApp) contributes to the ASGI app."""
-
-    name: str = "channel"
-
-    def routes(self) -> Sequence[BaseRoute]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    async def startup(self) -> None:
-        """Called once when the web app starts (e.g. register a webhook, open HTTP clients)."""
-
-    async def shutdown(self) -> None:
-        """Called once when the web app stops."""
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -46,6 +36,14 @@ async def read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def plain(body: str, status: int) -> PlainTextResponse:
+    """A short plain-text response."""
+    return PlainTextResponse(body, status_code=status, headers={"X-Content-Type-Options": "nosniff"})
+
+
+STORAGE_DOWN = "Service Unavailable"  # the delivery could not be stored: the platform will resend it
+
+
 def json_content(request: Request) -> bool:
     """Whether the request's Content-Type is application/json (parameters such as charset aside)."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
@@ -55,19 +53,24 @@ async def _health(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-def build_web_app(channels: Sequence[WebChannel]) -> Starlette:
-    """One ASGI app serving every given channel's routes, plus GET /healthz."""
+def build_web_app(app: "App", channels: Sequence[Channel] | None = None) -> Starlette:
+    """One ASGI app serving the given channels' routes (default: all of the app's), plus GET /healthz.
+
+    Start-up: each channel starts, then the pipeline (which resumes what a previous run left). Shut-down:
+    the pipeline finishes the message in hand and gives sends in flight a few seconds, then channels stop.
+    """
+    channels = list(app.channels.values()) if channels is None else list(channels)
     routes: list[BaseRoute] = [Route("/healthz", _health, methods=["GET"])]
     for ch in channels:
         routes.extend(ch.routes())
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        started: list[WebChannel] = []
+    async def lifespan(web: Starlette) -> AsyncIterator[None]:
+        started: list[Channel] = []
         try:
             for ch in channels:
                 try:
-                    await ch.startup()
+                    await ch.start()
                 except Exception as exc:
                     # One line (channels keep secrets out of their messages); serve_web_app keeps uvicorn
                     # from printing the traceback again.
@@ -75,38 +78,17 @@ def build_web_app(channels: Sequence[WebChannel]) -> Starlette:
                     raise
                 started.append(ch)
                 log.info("channel %s started", ch.name)
+            await app.pipeline.start()
             yield
         finally:
+            await app.pipeline.stop()
             for ch in reversed(started):
                 try:
-                    await ch.shutdown()
+                    await ch.stop()
                 except Exception:  # keep shutting the others down
                     log.exception("channel %s failed to shut down", ch.name)
 
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-# Modules that may contribute a webhook channel to `python -m bot serve`. Each exposes
-# `web_channel(app) -> WebChannel | None`, returning None when its environment is not configured.
-WEB_CHANNEL_MODULES = ("bot.whatsapp", "bot.telegram")
-
-
-def configured_channels(app) -> list[WebChannel]:
-    """The webhook channels whose environment is configured, in WEB_CHANNEL_MODULES order."""
-    import importlib
-
-    channels = []
-    for name in WEB_CHANNEL_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        channel = module.web_channel(app)
-        if channel is not None:
-            channels.append(channel)
-    return channels
 
 
 class _NoTraceback(logging.Filter):

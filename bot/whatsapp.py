@@ -1,10 +1,13 @@
 """The WhatsApp channel (Cloud API): a signed webhook in the project's ASGI app, replies sent with pywa.
 
 pywa (async) is the Graph API client: sending text, reply buttons, lists and documents (with the media
-upload), the verification challenge and the X-Hub-Signature-256 check. The webhook route itself is ours,
-because pywa's Starlette route answers 200 before parsing (a malformed or oversized body still gets 200),
-has no body size limit, remembers duplicates only in memory, reads only the first message of a delivery,
-and (4.5) drops messages whose webhook carries no business-scoped user id.
+upload), and the X-Hub-Signature-256 check. The webhook route itself is ours, because pywa's Starlette route
+answers 200 before the delivery is stored (a crash loses it), has no body size limit, remembers duplicates
+only in memory, reads only the first message of a delivery, and (4.5) drops messages whose webhook carries
+no business-scoped user id.
+
+Each send carries its outbox send key as `biz_opaque_callback_data`; Meta's status webhooks return it, which
+confirms a send whose outcome a crash left unknown (so it is not sent twice).
 """
 
 from __future__ import annotations
@@ -12,65 +15,37 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sqlite3
 import time
-from dataclasses import dataclass, field
+from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 import httpx
 from pywa_async import WhatsApp, types
 from pywa_async.errors import WhatsAppError
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot import wa_render
-from bot.app import ChatLocks
-from bot.config import env_secret
-from bot.wa_render import WaMessage
+from bot.channel import Delivery, Outgoing, SendError
+from bot.settings import GRAPH_API, WhatsAppSettings
+from bot.wa_render import Button, WaMessage
 from bot.wa_webhook import IGNORED_TYPES, Incoming, parse_update
-from bot.web import WebChannel, json_content, read_body
-from handlers import texts
-from handlers.messages import Inbound
+from bot.web import STORAGE_DOWN, json_content, plain, read_body
+from handlers.messages import Document, Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
 ENDPOINT = "/webhook/whatsapp"
-GRAPH_API = "https://graph.facebook.com"
-REQUIRED = ("WHATSAPP_TOKEN", "WHATSAPP_PHONE_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
 MAX_BODY = 256 * 1024  # bytes; Meta's deliveries are a few KiB
 WINDOW = 24 * 3600  # seconds: the customer-service window opened by a user's message
-SEEN_KEPT = 7 * 24 * 3600  # seconds: Meta retries failed deliveries for up to 7 days
-PRUNE_EVERY = 500  # new message ids between two prunings of old ones
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The WhatsApp settings, all from the environment. repr() never shows a secret."""
-
-    token: str = field(repr=False)
-    phone_id: str
-    app_secret: str = field(repr=False)
-    verify_token: str = field(repr=False)
-    api_base_url: str = GRAPH_API
-
-
-def missing_settings() -> list[str]:
-    """The required WHATSAPP_* variables that are unset or empty."""
-    return [name for name in REQUIRED if env_secret(name) is None]
-
-
-def settings_from_env() -> Settings | None:
-    """The settings, or None unless every required variable is set."""
-    if missing_settings():
-        return None
-    return Settings(
-        token=env_secret("WHATSAPP_TOKEN") or "",
-        phone_id=env_secret("WHATSAPP_PHONE_ID") or "",
-        app_secret=env_secret("WHATSAPP_APP_SECRET") or "",
-        verify_token=env_secret("WHATSAPP_VERIFY_TOKEN") or "",
-        api_base_url=env_secret("WHATSAPP_API_BASE_URL") or GRAPH_API,
-    )
+# Cloud API error codes that no retry can fix (the message is given up with its reason): invalid parameters,
+# the 24-hour window closed (131047), undeliverable (131026), unsupported or bad media, recipient not allowed.
+PERMANENT_CODES = {100, 131008, 131009, 131021, 131026, 131030, 131047, 131051, 131052, 131053, 368}
+# Rate limits and temporary errors: retried with backoff (also every code not listed in either set, and
+# authorisation errors: the messages wait until the operator fixes the token, up to delivery.give_up_after_s).
+THROTTLED_CODES = {4, 80007, 130429, 131048, 131056}
 
 
 class RedirectTransport(httpx.AsyncHTTPTransport):
@@ -80,7 +55,7 @@ class RedirectTransport(httpx.AsyncHTTPTransport):
         super().__init__(**kwargs)
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"WHATSAPP_API_BASE_URL must be an http(s) URL, not {base_url!r}")
+            raise ValueError("WHATSAPP_API_BASE_URL must be an http(s) URL")
         self.scheme = parts.scheme
         self.host = parts.hostname
         self.port = parts.port
@@ -102,17 +77,15 @@ def graph_session(base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout, transport=RedirectTransport(base_url))
 
 
-def _text(body: str, status: int) -> PlainTextResponse:
-    return PlainTextResponse(body, status_code=status, headers={"X-Content-Type-Options": "nosniff"})
-
-
-class WhatsAppChannel(WebChannel):
-    """The webhook at /webhook/whatsapp and the replies it sends."""
+class WhatsAppChannel:
+    """The webhook at /webhook/whatsapp (parse), the renderer, and the sender."""
 
     name = "whatsapp"
+    confirms_sends = True  # Meta's status webhooks name our sends (see OutboxSender)
 
-    def __init__(self, app, settings: Settings, session: httpx.AsyncClient | None = None):
+    def __init__(self, app, settings: WhatsAppSettings, session: httpx.AsyncClient | None = None):
         self.app = app
+        self.storage = app.storage
         self.settings = settings
         self.session = session or graph_session(settings.api_base_url)
         self.wa = WhatsApp(
@@ -123,24 +96,25 @@ class WhatsAppChannel(WebChannel):
             verify_token=settings.verify_token,
             validate_updates=True,
         )
-        self._locks = ChatLocks()
-        self._new_ids = 0
 
-    # -- web app ------------------------------------------------------------------------------
+    # -- lifecycle ----------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
+        """GET (verification) and POST (deliveries) at /webhook/whatsapp."""
         return [
             Route(ENDPOINT, self.verify, methods=["GET"]),
             Route(ENDPOINT, self.receive, methods=["POST"]),
         ]
 
-    async def startup(self) -> None:
-        """Forget message ids older than Meta's retry period."""
-        self.app.storage.prune_seen(time.time() - SEEN_KEPT)
+    async def start(self) -> None:
+        """Read the chat-id salt once (it may be created now)."""
+        async with self.storage.writing():
+            self.storage.chat_id_hash("")
 
-    async def shutdown(self) -> None:
+    async def stop(self) -> None:
         """Close the Graph API client."""
         await self.session.aclose()
 
+    # -- receiving ----------------------------------------------------------------------------
     async def verify(self, request: Request) -> Response:
         """GET: Meta's verification challenge: hub.mode "subscribe" and the right hub.verify_token, else 403.
 
@@ -152,54 +126,63 @@ class WhatsAppChannel(WebChannel):
         challenge = params.get("hub.challenge", "")
         if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(given, expected) or not challenge:
             log.warning("whatsapp: webhook verification refused")
-            return _text("Forbidden", 403)
-        return _text(challenge, 200)
+            return plain("Forbidden", 403)
+        return plain(challenge, 200)
 
     async def receive(self, request: Request) -> Response:
-        """POST: check size, signature, type and JSON; answer 200 and handle new messages afterwards."""
+        """POST: check size, signature, type and JSON; store the new messages; only then answer 200."""
         body = await read_body(request, MAX_BODY)
         if body is None:
             log.warning("whatsapp: delivery larger than %d bytes refused", MAX_BODY)
-            return _text("Payload Too Large", 413)
+            return plain("Payload Too Large", 413)
         error = await self.wa.webhook_update_validator(body, request.headers.get("x-hub-signature-256"))
         if error:  # 401 without a signature, 403 with a wrong one; nothing is processed
-            return _text(*error)
+            return plain(*error)
         if not json_content(request):
             log.warning("whatsapp: signed delivery with content type %r refused", request.headers.get("content-type"))
-            return _text("Unsupported Media Type", 415)
+            return plain("Unsupported Media Type", 415)
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, ValueError, RecursionError):
             log.warning("whatsapp: signed delivery with malformed JSON (%d bytes) refused", len(body))
-            return _text("Bad Request", 400)
+            return plain("Bad Request", 400)
         update = parse_update(payload)
         if update is None:
             log.error("whatsapp: signed delivery is not a WhatsApp Business Account update; ignored")
-            return _text("Bad Request", 400)
-        fresh = [m for m in update.messages if self._accept(m)]
+            return plain("Bad Request", 400)
         if update.statuses:
-            log.debug("whatsapp: %d status update(s) ignored", update.statuses)
-        if not fresh:
-            return _text("OK", 200)
-        return PlainTextResponse("OK", background=BackgroundTask(self._handle_all, fresh))
+            log.debug("whatsapp: %d status update(s)", update.statuses)
+        messages = [m for m in update.messages if self._ours(m)]
+        if not messages and not update.trackers:
+            return plain("OK", 200)
+        now = time.time()
+        deliveries = [self.parse(m, now) for m in messages]
 
-    def _accept(self, msg: Incoming) -> bool:
-        """Record a message as seen and its chat's inbound time; False for another number's or a redelivery."""
+        def also() -> None:  # in the inbox transaction: the 24-hour window and confirmed sends
+            for d in deliveries:
+                self.storage.record_inbound(d.inbound.chat_key, d.reply_to["at"])
+            for tracker in update.trackers:
+                if self.storage.outbox.confirm(tracker):
+                    log.debug("whatsapp: a send was confirmed by its status")
+
+        try:
+            await self.app.pipeline.accept([d for d in deliveries if d is not None], also)
+        except sqlite3.Error as exc:  # nothing was stored or marked seen: Meta will resend
+            log.error("whatsapp: delivery not stored (%s); answered 503", exc)
+            return plain(STORAGE_DOWN, 503)
+        return plain("OK", 200)
+
+    def _ours(self, msg: Incoming) -> bool:
         if msg.phone_id and msg.phone_id != self.settings.phone_id:
             log.warning("whatsapp: message for another phone number id (%s) ignored", msg.phone_id)
             return False
-        storage = self.app.storage
-        if not storage.first_sight(msg.message_id):
-            log.info("whatsapp: redelivered message %s skipped", msg.message_id)
-            return False
-        self._new_ids += 1
-        if self._new_ids % PRUNE_EVERY == 0:
-            storage.prune_seen(time.time() - SEEN_KEPT)
-        now = time.time()
-        storage.record_inbound(self.chat_key(msg), min(msg.timestamp or now, now))
-        return True
+        return msg.type not in IGNORED_TYPES
 
-    # -- handling -----------------------------------------------------------------------------
+    def parse(self, msg: Incoming, now: float) -> Delivery:
+        """One webhook message as a delivery: dedupe id, the core's Inbound, the address replies go to, its time."""
+        at = min(msg.timestamp or now, now)
+        return Delivery(f"wamid:{msg.message_id}", self.inbound(msg), {"address": msg.address, "at": at})
+
     def chat_id(self, msg: Incoming) -> str:
         """The chat's id: the BSUID when the webhook carries one, else a salted hash of the wa_id.
 
@@ -208,92 +191,115 @@ class WhatsAppChannel(WebChannel):
         """
         if msg.user_id:
             return msg.user_id
-        return "wa-" + self.app.storage.chat_id_hash(f"wa_id:{msg.wa_id}")[:24]
+        return "wa-" + self.storage.chat_id_hash(f"wa_id:{msg.wa_id}")[:24]
 
     def chat_key(self, msg: Incoming) -> str:
+        """The storage key of the message's chat."""
         return Inbound("whatsapp", self.chat_id(msg)).chat_key
 
-    async def _handle_all(self, messages: list[Incoming]) -> None:
-        for msg in messages:
-            try:
-                await self.handle(msg)
-            except Exception:  # one bad message never stops the others
-                log.exception("whatsapp: failed to handle message %s", msg.message_id)
-
-    async def handle(self, msg: Incoming) -> None:
-        """Answer one new message: through the core, or a page of a long menu ("Lainnya")."""
-        if msg.type in IGNORED_TYPES:
-            return
-        chat_key = self.chat_key(msg)
-        async with self._locks(chat_key):
-            more = wa_render.parse_more(msg.reply_id or "")
-            if more is not None:
-                await self._send_page(chat_key, msg.address, *more)
-                return
-            window_open = self.in_window(chat_key)  # read first: /hapus deletes the chat's window record
-            for out in await self.app.handle(self.inbound(msg)):
-                for wm in wa_render.render(out):
-                    await self.send(chat_key, msg.address, wm, window_open)
-
     def inbound(self, msg: Incoming) -> Inbound:
-        """The core's Inbound for a WhatsApp message."""
+        """The core's Inbound for a WhatsApp message ("Lainnya" asks the core for a menu's next page)."""
         chat_id = self.chat_id(msg)
+        more = wa_render.parse_more(msg.reply_id or "")
+        if more is not None:
+            return Inbound("whatsapp", chat_id, choice=more[0], kind="page", page=more[1])
         if msg.reply_id is not None:
             return Inbound("whatsapp", chat_id, choice=msg.reply_id, kind="choice")
         if msg.type == "text":
             return Inbound("whatsapp", chat_id, msg.text)
         return Inbound("whatsapp", chat_id, kind="unsupported", what=msg.type)
 
-    async def _send_page(self, chat_key: str, address: str, menu_id: str, start: int) -> None:
-        menu = self.app.storage.get_menu(chat_key, menu_id)
-        page = wa_render.next_page(menu_id, [label for label, _ in menu], start) if menu else None
-        await self.send(chat_key, address, page or WaMessage("text", texts.EXPIRED))
+    # -- rendering ----------------------------------------------------------------------------
+    def in_window(self, chat_key: str, since: float | None = None) -> bool:
+        """True while the chat's last inbound message (or the one at `since`) is less than 24 hours old.
+
+        `since` matters when the message itself deleted the chat's records (/hapus).
+        """
+        last = max(self.storage.last_inbound(chat_key) or 0.0, since or 0.0)
+        return time.time() - last < WINDOW
+
+    def render(self, outs: Sequence[Outbound], delivery: Delivery) -> list[Outgoing]:
+        """The replies as WhatsApp messages; none outside the 24-hour window (WhatsApp would refuse them)."""
+        if not self.in_window(delivery.inbound.chat_key, delivery.reply_to.get("at")):
+            log.warning("whatsapp: not answering %s: outside the 24-hour customer-service window",
+                        delivery.inbound.chat_key)  # fmt: skip
+            return []
+        address = delivery.reply_to.get("address", "")
+        messages: list[WaMessage] = []
+        for out in outs:
+            if out.page_start:
+                labels = [c.label for c in out.reply.choices]
+                page = wa_render.next_page(out.menu_id or "", labels, out.page_start)
+                messages += [page] if page is not None else []
+            else:
+                messages += wa_render.render(out)
+        return [to_outgoing(address, wm) for wm in messages]
 
     # -- sending ------------------------------------------------------------------------------
-    def in_window(self, chat_key: str, now: float | None = None) -> bool:
-        """True while the chat's last inbound message is less than 24 hours old."""
-        last = self.app.storage.last_inbound(chat_key)
-        return last is not None and (time.time() if now is None else now) - last < WINDOW
-
-    async def send(self, chat_key: str, address: str, wm: WaMessage, window_open: bool | None = None) -> bool:
-        """Send one message if the 24-hour window is open; False (and a log line) if refused or failed."""
-        if not (self.in_window(chat_key) if window_open is None else window_open):
-            log.warning("whatsapp: not sending to %s: outside the 24-hour customer-service window", chat_key)
-            return False
+    async def send(self, out: Outgoing, send_key: str) -> None:
+        """Send one message through the Graph API; its send key travels as biz_opaque_callback_data."""
+        wm, to = from_outgoing(out)
         try:
-            await self._send(address, wm)
-            return True
-        except (WhatsAppError, httpx.HTTPError) as exc:
-            log.error("whatsapp: sending a %s message failed: %s", wm.kind, exc)
-            return False
+            await self._send(to, wm, send_key)
+        except WhatsAppError as exc:
+            raise send_error(exc) from None
+        except (httpx.HTTPError, ValueError) as exc:  # network errors, or an answer that is not the API's
+            raise SendError(f"{type(exc).__name__}") from None
 
-    async def _send(self, to: str, wm: WaMessage) -> None:
+    async def _send(self, to: str, wm: WaMessage, tracker: str) -> None:
         if wm.kind == "text":
-            await self.wa.send_message(to=to, text=wm.text)
+            await self.wa.send_message(to=to, text=wm.text, tracker=tracker)
         elif wm.kind == "buttons":
             buttons = [types.Button(title=b.title, callback_data=b.id) for b in wm.buttons]
-            await self.wa.send_message(to=to, text=wm.text, buttons=buttons)
+            await self.wa.send_message(to=to, text=wm.text, buttons=buttons, tracker=tracker)
         elif wm.kind == "list":
             rows = [types.SectionRow(title=b.title, callback_data=b.id, description=b.description or None)
                     for b in wm.buttons]  # fmt: skip
             section = types.Section(title=wm.list_button, rows=rows)
-            await self.wa.send_message(
-                to=to, text=wm.text, buttons=types.SectionList(button_title=wm.list_button, sections=[section])
-            )
+            await self.wa.send_message(to=to, text=wm.text, tracker=tracker,
+                                       buttons=types.SectionList(button_title=wm.list_button, sections=[section]))
         elif wm.kind == "document" and wm.document is not None:
             doc = wm.document
-            await self.wa.send_document(
-                to=to, document=doc.data, filename=doc.filename, caption=wm.text or None, mime_type=doc.mime
-            )
+            await self.wa.send_document(to=to, document=doc.data, filename=doc.filename, caption=wm.text or None,
+                                        mime_type=doc.mime, tracker=tracker)  # fmt: skip
 
 
-def web_channel(app) -> WhatsAppChannel | None:
-    """The WhatsApp channel for `python -m bot serve`, or None unless every WHATSAPP_* secret is set."""
-    missing = missing_settings()
-    if missing:
-        if len(missing) < len(REQUIRED):
-            log.warning("whatsapp: not started, %s not set", ", ".join(missing))
+def send_error(exc: WhatsAppError) -> SendError:
+    """A Graph API error as a SendError: permanent for codes no retry can fix, else retried."""
+    reason = f"WhatsApp error {exc.code}: {exc.message}"[:200]
+    if exc.code in PERMANENT_CODES:
+        return SendError(reason, permanent=True)
+    return SendError(reason)
+
+
+def to_outgoing(address: str, wm: WaMessage) -> Outgoing:
+    """A WhatsApp message as an outbox body (JSON) plus the document's bytes."""
+    body: dict[str, Any] = {"to": address, "kind": wm.kind, "text": wm.text, "list_button": wm.list_button,
+                            "buttons": [[b.id, b.title, b.description] for b in wm.buttons]}  # fmt: skip
+    blob = None
+    if wm.document is not None:
+        doc = wm.document
+        body["document"] = {"filename": doc.filename, "mime": doc.mime, "caption": doc.caption}
+        blob = doc.data
+    return Outgoing(body, blob)
+
+
+def from_outgoing(out: Outgoing) -> tuple[WaMessage, str]:
+    """(message, address) from an outbox body."""
+    b = out.body
+    doc = None
+    if b.get("document") is not None:
+        d = b["document"]
+        doc = Document(d["filename"], out.blob or b"", d["mime"], d.get("caption", ""))
+    buttons = tuple(Button(*row) for row in b.get("buttons", []))
+    return WaMessage(b["kind"], b.get("text", ""), buttons, b.get("list_button", ""), doc), b["to"]
+
+
+def build(app) -> WhatsAppChannel | None:
+    """The WhatsApp channel from the app's settings, or None unless every WHATSAPP_* secret is set."""
+    settings = app.settings
+    if settings.whatsapp is None:
+        if settings.whatsapp_missing and len(settings.whatsapp_missing) < 4:
+            log.warning("whatsapp: not started, %s not set", ", ".join(settings.whatsapp_missing))
         return None
-    settings = settings_from_env()
-    assert settings is not None
-    return WhatsAppChannel(app, settings)
+    return WhatsAppChannel(app, settings.whatsapp)

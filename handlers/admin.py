@@ -65,7 +65,7 @@ async def reload_knowledge(ctx: Context, arg: str = "") -> list[Reply]:
     """/muatulang: load the knowledge base again; refuse (keeping the old one) if it has problems."""
     old = ctx.knowledge.kb
     try:
-        kb = ctx.app.reload_knowledge().kb
+        kb = ctx.services.reload_knowledge().kb
     except Exception as exc:  # KnowledgeError, or an unreadable folder: keep serving the old KB
         problems = getattr(exc, "problems", None) or [str(exc).splitlines()[0]]
         log.warning("knowledge reload refused: %d problem(s); first: %s", len(problems), problems[0])

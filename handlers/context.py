@@ -3,38 +3,44 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from handlers.focus import Focus
 from handlers.messages import Inbound
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.app import App
+from handlers.services import Services
 
 
 @dataclass
 class Context:
     """One message being handled: the app's services plus the message and its chat key."""
 
-    app: "App"
+    services: Services
     msg: Inbound
     _focus: Focus | None = field(default=None, repr=False)
 
     @property
+    def app(self) -> Services:
+        """The services (the name handlers used before they were narrowed)."""
+        return self.services
+
+    @property
     def chat_key(self) -> str:
+        """The storage key of the message's chat."""
         return self.msg.chat_key
 
     @property
     def storage(self):
-        return self.app.storage
+        """The chat storage (handlers.services.ChatStore)."""
+        return self.services.storage
 
     @property
     def knowledge(self):
-        return self.app.knowledge
+        """The loaded knowledge base, retriever and flows."""
+        return self.services.knowledge
 
     @property
     def config(self):
-        return self.app.config
+        """The configuration."""
+        return self.services.config
 
     @property
     def focus(self) -> Focus:
@@ -55,4 +61,5 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        return self.chat_key in self.app.config.admin.chats
+        """Whether the chat is listed in [admin] chats."""
+        return self.chat_key in self.services.config.admin.chats

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["text", "choice", "unsupported"]
+Kind = Literal["text", "choice", "unsupported", "page"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Inbound:
     choice: str | None = None  # the token of a tapped button (see Outbound.choice_tokens)
     kind: Kind = "text"
     what: str = ""  # for kind="unsupported": "sticker", "photo", "voice", …
+    page: int = 0  # for kind="page": the first choice to show of the stored menu `choice` (a long list's next page)
 
     @property
     def chat_key(self) -> str:
@@ -64,6 +65,7 @@ class Outbound:
     reply: Reply
     menu_id: str | None = None
     choice_tokens: tuple[str, ...] = field(default=())
+    page_start: int = 0  # a later page of a long menu: the index of its first choice (channels page long lists)
 
     @property
     def text(self) -> str:

@@ -33,6 +33,7 @@ HELP = (
     "/lewati – lewati langkah ini (tetap tercatat belum)\n"
     "/batal – berhenti dari panduan usulan (jawaban tetap tersimpan)\n"
     "/dokumen – unduh dokumen usulan (Word)\n"
+    "/ringkasan – ringkasan usulan di percakapan\n"
     "/bantuan – petunjuk ini\n"
     "/tentang – tentang Pandu\n"
     "/hapus – hapus semua data percakapan ini"
@@ -85,6 +86,7 @@ COMMAND_MENU = (
     ("tanya", "Bertanya tentang aturan kerja sama Desa"),
     ("usulan", "Siapkan atau lanjutkan usulan kerja sama"),
     ("status", "Kemajuan usulan"),
+    ("ringkasan", "Ringkasan usulan"),
     ("bantuan", "Petunjuk pemakaian"),
     ("tentang", "Tentang Pandu"),
     ("hapus", "Hapus semua data percakapan ini"),

@@ -66,7 +66,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.chats: dict[int, dict[str, Any]] = {}
-        self.failures: dict[str, list[tuple[int, str]]] = {}
+        self.failures: dict[str, list[tuple[int, str, int | None]]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
@@ -119,9 +119,9 @@ class FakeBotAPI:
             self.calls.append(call)
         failing = self.failures.get(method)
         if failing:
-            code, description = failing.pop(0)
+            code, description, *retry_after = failing.pop(0)
             await self._notify()
-            return _error(code, description)
+            return _error(code, description, *retry_after)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -236,9 +236,9 @@ class FakeBotAPI:
                                         "message": message})  # fmt: skip
         return query_id
 
-    def fail_next(self, method: str, code: int, description: str) -> None:
-        """Make the next call of `method` fail with this HTTP status and description."""
-        self.failures.setdefault(method, []).append((code, description))
+    def fail_next(self, method: str, code: int, description: str, retry_after: int | None = None) -> None:
+        """Make the next call of `method` fail with this HTTP status and description (429: with retry_after)."""
+        self.failures.setdefault(method, []).append((code, description, retry_after))
 
     # -- reading what the bot did ------------------------------------------------------------
     def sent(self, chat_id: int | None = None) -> list[Call]:
@@ -289,8 +289,11 @@ async def _parse(request: Request) -> tuple[dict[str, Any], dict[str, tuple[str,
     return params, files
 
 
-def _error(code: int, description: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error_code": code, "description": description}, status_code=code)
+def _error(code: int, description: str, retry_after: int | None = None) -> JSONResponse:
+    body = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return JSONResponse(body, status_code=code)
 
 
 class TelegramUser:
@@ -348,3 +351,15 @@ class TelegramUser:
     def _check_quiet(self) -> None:
         extra = self.fake.sent(self.chat_id)[self.seen :]
         assert not extra, f"unexpected messages: {[c.text[:60] for c in extra]}"
+
+
+def add_telegram(app, fake: "FakeBotAPI | None" = None, *, token: str = TOKEN, polling: bool = True,
+                 secret: str | None = None, webhook_url: str | None = None):  # fmt: skip
+    """Give an app the Telegram channel talking to a fake Bot API (polling, or webhook mode with a secret)."""
+    from bot.settings import TelegramSettings
+    from bot.telegram import TelegramChannel
+
+    base_url = fake.base_url if fake is not None else None
+    channel = TelegramChannel(app, TelegramSettings(token, base_url, secret, webhook_url), polling=polling)
+    app.channels["telegram"] = channel
+    return channel

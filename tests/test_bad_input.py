@@ -261,22 +261,13 @@ def wa_graph():
 
 
 @pytest.fixture
-async def wa(app, wa_graph, monkeypatch):
-    import httpx
-
-    from bot.web import build_web_app
-    from bot.whatsapp import web_channel
+async def wa(app, wa_graph):
+    from tests.wa_kit import add_whatsapp, serving
 
     wa_graph.clear()
-    for name, value in WA_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("WHATSAPP_API_BASE_URL", wa_graph.url)
-    channel = web_channel(app)
-    await channel.startup()
-    transport = httpx.ASGITransport(app=build_web_app([channel]))  # an escaping exception fails the test
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    channel = add_whatsapp(app, wa_graph.url)
+    async with serving(app) as client:  # an escaping exception fails the test
         yield WaRig(app, channel, client, wa_graph)
-    await channel.shutdown()
 
 
 @pytest.mark.parametrize("case_id,text,expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
@@ -347,7 +338,7 @@ WA_HTTP_CASES = [
     ("message-garbage", _json(_value(messages=[None, 1, "x", {"id": 5, "type": []}])), "application/json", "sign", 200),
     ("surrogate-ids", _json(_value(messages=[{"id": "wamid.\ud800", "from": "62\udfff", "from_user_id": "ID.\ud800",
                                               "type": "text", "timestamp": "1", "text": {"body": "halo"}}])),
-     "application/json", "sign", 200),  # fmt: skip
+     "application/json", "sign", 200),
     ("text-content-type", _json(fresh("text_new")), "text/plain", "sign", 415),
     ("form-content-type", _json(fresh("text_new")), "application/x-www-form-urlencoded", "sign", 415),
     ("no-content-type", _json(fresh("text_new")), "", "sign", 415),
@@ -433,27 +424,18 @@ class TgRig:
 
     async def deliver(self, update: dict, expect_reply: bool = True) -> list:
         """Post an update and return the messages the bot sent for it (waits, bounded, until it is quiet)."""
-        import asyncio
 
         before = len(self.fake.sent(TG_CHAT))
-        r = await self.post(update)
+        r = await self.post(update)  # returns once the update is handled and its replies sent
         assert r.status_code == 200, r.text
-        if expect_reply:
-            await self.fake.wait_until(lambda: len(self.fake.sent(TG_CHAT)) > before, "a reply")
         await self.settle()
-        return self.fake.sent(TG_CHAT)[before:]
+        sent = self.fake.sent(TG_CHAT)[before:]
+        assert bool(sent) == expect_reply, [c.text[:60] for c in sent]
+        return sent
 
     async def settle(self) -> None:
-        """Wait until nothing new has been sent for a moment (bounded to ~5 s)."""
-        import asyncio
-
-        count = -1
-        for _ in range(50):
-            now = len(self.fake.calls)
-            if now == count:
-                return
-            count = now
-            await asyncio.sleep(0.1)
+        """Wait until every stored update is handled and its replies sent (the pipeline's idle event)."""
+        await self.app.pipeline.idle()
 
     async def prepared(self) -> None:
         await self.deliver(self.message("apa itu bkad"))
@@ -461,24 +443,15 @@ class TgRig:
 
 
 @pytest.fixture
-async def tg(app, monkeypatch):
-    import httpx
-
-    from bot.telegram import web_channel as tg_web_channel
-    from bot.web import build_web_app
-    from tests.fake_telegram import TOKEN, FakeBotAPI
+async def tg(app):
+    from tests.fake_telegram import FakeBotAPI, add_telegram
+    from tests.wa_kit import serving
 
     fake = await FakeBotAPI().start()
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", TG_SECRET)
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
-    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
+    add_telegram(app, fake, polling=False, secret=TG_SECRET)
     try:
-        web = build_web_app([tg_web_channel(app)])
-        async with web.router.lifespan_context(web):
-            transport = httpx.ASGITransport(app=web)
-            async with httpx.AsyncClient(transport=transport, base_url="http://pandu.test") as client:
-                yield TgRig(app, fake, client)
+        async with serving(app, "http://pandu.test") as client:
+            yield TgRig(app, fake, client)
     finally:
         await fake.stop()
 
@@ -528,7 +501,7 @@ TG_HTTP_CASES = [
     ("no-update-id", _json({"message": {"text": "x"}}), "application/json", TG_SECRET, 400),
     ("message-not-object", _json({"update_id": 5, "message": "halo"}), "application/json", TG_SECRET, 400),
     ("message-without-chat", _json({"update_id": 6, "message": {"message_id": 1, "date": 1, "text": "x"}}),
-     "application/json", TG_SECRET, 400),  # fmt: skip
+     "application/json", TG_SECRET, 400),
     ("text-content-type", _json({"update_id": 7}), "text/plain", TG_SECRET, 415),
     ("form-content-type", _json({"update_id": 8}), "application/x-www-form-urlencoded", TG_SECRET, 415),
     ("no-secret", _json({"update_id": 9}), "application/json", None, 403),

@@ -178,19 +178,37 @@ async def test_step_answers_double_taps_and_status_race_like_a_sequential_run(ap
         return replies, proposal_state(a.storage, "test:u1")
 
     parallel = await same_as_sequential(run, app, config, knowledge)
-    _, (step, answers) = parallel
+    _, (_step, answers) = parallel
     statuses = [a[0] for a in answers.values()]
     assert statuses.count("sudah") == 6  # ten taps, one answer; every typed answer applied once, none lost
     assert_no_errors(caplog)
 
 
-async def test_chat_locks_one_lock_per_key_dropped_when_unused():
-    from bot.app import ChatLocks
+async def test_keyed_queues_keep_each_keys_order_run_keys_side_by_side_and_forget_finished_keys():
+    from bot.keyed import KeyedQueues
 
-    locks = ChatLocks()
-    first = locks("whatsapp:1")
-    assert locks("whatsapp:1") is first and locks("whatsapp:2") is not first
-    async with first:
-        assert locks("whatsapp:1").locked()
-    del first
-    assert len(locks._locks) == 0  # nobody holds or waits for them: nothing is kept per chat
+    done: list[tuple[str, int]] = []
+    running: set[str] = set()
+    overlap = []
+    retried = set()
+
+    async def handle(key, item):
+        assert key not in running  # one worker per key
+        running.add(key)
+        overlap.append(len(running))
+        await asyncio.sleep(0.001 * (item % 3))
+        running.discard(key)
+        if item == 7 and item not in retried:  # "not yet": the same item again, later, still before the next
+            retried.add(item)
+            return 0.01
+        done.append((key, item))
+        return None
+
+    queues = KeyedQueues(handle, limit=4)
+    for i in range(30):
+        queues.put(f"chat{i % 5}", i)
+    await asyncio.wait_for(queues.idle(), 5)
+    for k in range(5):
+        assert [i for key, i in done if key == f"chat{k}"] == list(range(k, 30, 5))
+    assert max(overlap) > 1 and max(overlap) <= 4
+    assert queues._queues == {} and queues.pending() == 0

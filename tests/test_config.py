@@ -38,3 +38,21 @@ def test_bad_values_name_the_key(tmp_path, text, key):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_code_defaults_match_the_shipped_file():
+    """A section left out of config.toml behaves as the shipped file says ([retrieval] belongs to issue 11)."""
+    import tomllib
+    from dataclasses import fields
+
+    from bot.config import SECTIONS
+
+    shipped = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))
+    for name, cls in SECTIONS.items():
+        if name == "retrieval":
+            continue
+        defaults = cls()
+        for f in fields(cls):
+            if f.name in shipped.get(name, {}):
+                value = shipped[name][f.name]
+                assert getattr(defaults, f.name) == (tuple(value) if isinstance(value, list) else value), f"{name}.{f.name}"

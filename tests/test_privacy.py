@@ -171,24 +171,15 @@ def _decoded_values(storage) -> list[bytes]:
     return out
 
 
-async def test_whatsapp_chat_deletion_leaves_no_phone_number(app, monkeypatch):
-    import httpx
-
-    from bot.web import build_web_app
-    from bot.whatsapp import web_channel
+async def test_whatsapp_chat_deletion_leaves_no_phone_number(app):
     from tests.fake_graph import FakeGraph, message_text
-    from tests.wa_kit import ENV, fresh, post, the_message
+    from tests.wa_kit import add_whatsapp, fresh, post, serving, the_message
 
     phone = "6281234567890"  # the sender of the "old" fixtures (no business-scoped user id)
     graph = FakeGraph().start()
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("WHATSAPP_API_BASE_URL", graph.url)
-    channel = web_channel(app)
-    await channel.startup()
+    add_whatsapp(app, graph.url)
     try:
-        transport = httpx.ASGITransport(app=build_web_app([channel]))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with serving(app) as client:
             said = ["/mulai", "apa itu bkad", SECRET_QUESTION, "/usulan Usulan rahasia", "/hapus", "1"]
             for n, text in enumerate(said):
                 if text == "/hapus":
@@ -198,7 +189,6 @@ async def test_whatsapp_chat_deletion_leaves_no_phone_number(app, monkeypatch):
                 the_message(payload)["id"] = _realistic_wamid(phone, n)
                 assert (await post(client, payload)).status_code == 200
     finally:
-        await channel.shutdown()
         graph.stop()
     assert message_text(graph.sent()[-1]) == t.DELETED, [message_text(b)[:50] for b in graph.sent()]
     assert len(keys) == 1 and phone not in keys[0]  # the chat key is a salted hash, never the number

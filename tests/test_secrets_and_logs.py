@@ -189,24 +189,21 @@ def test_whatsapp_process_logs_no_secret_and_no_user_text(tmp_path):
 
 
 # == Telegram: a full webhook session with fake secrets, logs captured at DEBUG ==
-async def test_telegram_session_logs_no_secret_and_no_user_text(app, secret_env, caplog, monkeypatch):
-    import httpx
-
+async def test_telegram_session_logs_no_secret_and_no_user_text(config, knowledge, caplog):
+    from bot.app import build_app
+    from bot.settings import settings_from
     from bot.telegram import SECRET_HEADER
-    from bot.telegram import web_channel as tg_web_channel
-    from bot.web import build_web_app
     from tests.fake_telegram import FakeBotAPI
+    from tests.wa_kit import serving
 
     caplog.set_level(logging.DEBUG)
     fake = await FakeBotAPI(token=FAKE_SECRETS["TELEGRAM_BOT_TOKEN"]).start()
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
-    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
     secret = FAKE_SECRETS["TELEGRAM_WEBHOOK_SECRET"]
+    app = build_app(settings_from(config, {**FAKE_SECRETS, "TELEGRAM_BASE_URL": fake.base_url}), knowledge,
+                    channels=("telegram",))  # fmt: skip
     try:
-        web = build_web_app([tg_web_channel(app)])
-        async with web.router.lifespan_context(web):
-            transport = httpx.ASGITransport(app=web)
-            async with httpx.AsyncClient(transport=transport, base_url="http://pandu.test") as client:
+        if True:
+            async with serving(app, "http://pandu.test") as client:
                 update_ids = iter(range(1, 1000))
 
                 async def post(update: dict, header: str = secret) -> int:
@@ -217,7 +214,7 @@ async def test_telegram_session_logs_no_secret_and_no_user_text(app, secret_env,
                 for text in [t for t in USER_TEXTS if t] + ["/usulan Jalan penanda-delapan"]:
                     before = len(fake.sent(55))
                     assert await post({"message": fake.user_message(55, text=text)}) == 200
-                    await fake.wait_until(lambda: len(fake.sent(55)) > before, "a reply")
+                    await fake.wait_until(lambda before=before: len(fake.sent(55)) > before, "a reply")
                 assert await post({"message": fake.user_message(55, text="penanda-satu")}, "salah") == 403
                 fake.fail_next("sendMessage", 500, "Internal Server Error")  # a failing send is logged …
                 assert await post({"message": fake.user_message(55, text="/bantuan")}) == 200
@@ -225,6 +222,7 @@ async def test_telegram_session_logs_no_secret_and_no_user_text(app, secret_env,
                 await asyncio.sleep(0.3)
     finally:
         await fake.stop()
+        app.close()
     everything = "\n".join(caplog.handler.format(r) for r in caplog.records)
     assert "httpx" in everything or "telegram" in everything, "nothing was logged: the test would prove nothing"
     for name, value in FAKE_SECRETS.items():

@@ -10,23 +10,23 @@ import httpx
 import pytest
 
 from bot.app import build_app
+from bot.settings import SettingsError, api_urls, settings_from
 from bot.telegram import (
     SECRET_HEADER,
     BotApiUnreachable,
     TelegramSetupError,
-    api_urls,
+    build,
     document_only,
+    render_outbound,
     render_parts,
     run_polling,
-    send_outbound,
-    web_channel,
 )
 from bot.web import build_web_app
 from handlers import router, texts
 from handlers.messages import Choice, Document, Outbound, Reply
 from tests.conftest import FakeChat
 from tests.fake_graph import _free_port
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeBotAPI, TelegramUser
+from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeBotAPI, TelegramUser, add_telegram
 
 STICKER = {"file_id": "s1", "file_unique_id": "s1u", "type": "regular", "width": 512, "height": 512,
            "is_animated": False, "is_video": False}  # fmt: skip
@@ -45,8 +45,9 @@ class RunningBot:
     def __init__(self, app, fake: FakeBotAPI, token: str = TOKEN):
         self.stop_event = asyncio.Event()
         self.ready = asyncio.Event()
+        channel = add_telegram(app, fake, token=token)
         self.task = asyncio.create_task(
-            run_polling(app, token, fake.base_url, poll_timeout=1, stop=self.stop_event, ready=self.ready)
+            run_polling(app, channel, poll_timeout=1, stop=self.stop_event, ready=self.ready)
         )
 
     async def started(self) -> "RunningBot":
@@ -199,15 +200,18 @@ async def test_edited_messages_are_ignored(running, fake):
     assert "Cara memakai" in reply.text
 
 
-async def test_long_reply_is_split_under_4096_with_buttons_on_the_last_part(fake):
+async def test_long_reply_is_split_under_4096_with_buttons_on_the_last_part(app, fake):
     paragraph = "Kerja sama Desa & pihak ketiga <wajib> dimusyawarahkan. " * 10
     text = "\n\n".join([paragraph.strip()] * 11)
     assert 6000 <= len(text) <= 7000
     reply = Reply(text, heading="Judul <uji>", choices=(Choice("Menu utama", "menu:mulai"),))
-    from telegram import Bot
-
-    async with Bot(TOKEN, base_url=fake.base_url) as tg:
-        await send_outbound(tg, 42, Outbound(reply, "m1", ("m1.0",)))
+    channel = add_telegram(app, fake)
+    await channel.bot.initialize()
+    try:
+        for i, call in enumerate(render_outbound(42, Outbound(reply, "m1", ("m1.0",)))):
+            await channel.send(call, f"k{i}")
+    finally:
+        await channel.bot.shutdown()
     first, second = fake.sent(42)
     assert first.text.startswith("<b>Judul &lt;uji&gt;</b>\n\n")
     for part in (first, second):
@@ -261,7 +265,7 @@ async def test_checklist_documents_arrive_as_docx_files(app, running, fake):
 async def test_start_up_sets_indonesian_commands_and_polls_for_buttons(running, fake):
     [call] = fake.called("setMyCommands")
     assert [c["command"] for c in call.params["commands"]] == [
-        "mulai", "tanya", "usulan", "status", "bantuan", "tentang", "hapus"
+        "mulai", "tanya", "usulan", "status", "ringkasan", "bantuan", "tentang", "hapus"
     ]  # fmt: skip
     assert all(c["description"] for c in call.params["commands"])
     polls = await fake.wait_until(lambda: fake.called("getUpdates"), "a poll")
@@ -269,16 +273,16 @@ async def test_start_up_sets_indonesian_commands_and_polls_for_buttons(running, 
     assert fake.called("deleteWebhook")
 
 
-def test_application_has_the_rate_limiter_and_per_chat_ordering(app):
+def test_bot_has_the_rate_limiter_and_the_configured_server(app):
     from telegram.ext import AIORateLimiter
 
-    from bot.telegram import ChatOrderedProcessor, build_application
+    from bot.settings import TelegramSettings
+    from bot.telegram import TelegramChannel
 
-    application = build_application(app, TOKEN, "http://127.0.0.1:8081/bot")
-    assert application.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
-    assert application.bot.base_file_url == f"http://127.0.0.1:8081/file/bot{TOKEN}"
-    assert isinstance(application.bot.rate_limiter, AIORateLimiter)
-    assert isinstance(application.update_processor, ChatOrderedProcessor)
+    channel = TelegramChannel(app, TelegramSettings(TOKEN, "http://127.0.0.1:8081/bot"), polling=True)
+    assert channel.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
+    assert channel.bot.base_file_url == f"http://127.0.0.1:8081/file/bot{TOKEN}"
+    assert isinstance(channel.bot.rate_limiter, AIORateLimiter)
 
 
 async def test_restart_mid_checklist_resumes_and_keeps_buttons_working(config, knowledge, fake):
@@ -421,8 +425,12 @@ async def test_refused_token_and_unreachable_server_are_one_line_errors(app, fak
     assert "refused" in str(refused.value) and "999:WRONG" not in str(refused.value)
 
     port = _free_port()  # nothing listens there
+    from bot.settings import TelegramSettings
+    from bot.telegram import TelegramChannel
+
+    channel = TelegramChannel(app, TelegramSettings(TOKEN, f"http://127.0.0.1:{port}/bot"), polling=True)
     with pytest.raises(BotApiUnreachable) as unreachable:
-        await run_polling(app, TOKEN, f"http://127.0.0.1:{port}/bot", poll_timeout=1)
+        await run_polling(app, channel, poll_timeout=1)
     assert "cannot reach" in str(unreachable.value) and TOKEN not in str(unreachable.value)
 
 
@@ -430,7 +438,7 @@ def test_base_url_is_used_for_files_too():
     assert api_urls("http://127.0.0.1:8081/bot") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
     assert api_urls("https://tg.example/api/") == ("https://tg.example/api/bot", "https://tg.example/api/file/bot")
     assert api_urls(None) is None and api_urls(" ") is None
-    with pytest.raises(TelegramSetupError):
+    with pytest.raises(SettingsError):
         api_urls("ftp://127.0.0.1/bot")
 
 
@@ -438,30 +446,24 @@ def test_base_url_is_used_for_files_too():
 SECRET = "s3cret-Token_1"
 
 
-def test_web_channel_needs_token_and_secret(app, monkeypatch):
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
-    assert web_channel(app) is None
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
-    assert web_channel(app) is None
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "spaces are not allowed")
+def test_web_channel_needs_token_and_secret(app, config):
+    def channel_for(env):
+        app.settings = settings_from(config, env)
+        return build(app)
+
+    assert channel_for({"TELEGRAM_WEBHOOK_SECRET": SECRET}) is None
+    assert channel_for({"TELEGRAM_BOT_TOKEN": TOKEN}) is None
     with pytest.raises(TelegramSetupError, match="TELEGRAM_WEBHOOK_SECRET"):
-        web_channel(app)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "http://insecure.example/webhook/telegram")
+        channel_for({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "spaces are not allowed"})
     with pytest.raises(TelegramSetupError, match="https"):
-        web_channel(app)
+        channel_for({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                     "TELEGRAM_WEBHOOK_URL": "http://insecure.example/webhook/telegram"})  # fmt: skip
+    assert channel_for({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET}) is not None
 
 
-async def test_webhook_route_checks_the_secret(app, fake, monkeypatch):
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://pandu.example/webhook/telegram")
-    channel = web_channel(app)
-    assert channel is not None
-    web = build_web_app([channel])
+async def test_webhook_route_checks_the_secret(app, fake):
+    add_telegram(app, fake, polling=False, secret=SECRET, webhook_url="https://pandu.example/webhook/telegram")
+    web = build_web_app(app)
     dropped = {"update_id": 1, "message": fake.user_message(77, text="/bantuan")}
     accepted = {"update_id": 2, "message": fake.user_message(77, text="/mulai")}
     async with web.router.lifespan_context(web):
@@ -509,9 +511,9 @@ async def _call_webhook(channel, messages: list[dict], headers: dict[str, str]):
 
 
 async def test_webhook_client_dropping_mid_upload_or_claiming_a_huge_body_is_refused(app):
-    from bot.telegram import MAX_WEBHOOK_BODY, TelegramWebhook
+    from bot.telegram import MAX_WEBHOOK_BODY
 
-    channel = TelegramWebhook(app, TOKEN, SECRET)
+    channel = add_telegram(app, polling=False, secret=SECRET)
     headers = {SECRET_HEADER: SECRET, "content-type": "application/json"}
     dropped = [{"type": "http.request", "body": b'{"update_id": 5, "mess', "more_body": True},
                {"type": "http.disconnect"}]  # fmt: skip
@@ -520,4 +522,4 @@ async def test_webhook_client_dropping_mid_upload_or_claiming_a_huge_body_is_ref
     small = [{"type": "http.request", "body": b'{"update_id": 6}', "more_body": False}]
     r = await _call_webhook(channel, small, {**headers, "content-length": str(MAX_WEBHOOK_BODY + 1)})
     assert r.status_code == 413  # refused from its Content-Length, before reading
-    assert channel.application.update_queue.empty()
+    assert app.storage.db["inbox"].count == 0

@@ -53,7 +53,7 @@ async def stopped(proc: asyncio.subprocess.Process, sig: int) -> int:
     except asyncio.TimeoutError:
         proc.kill()
         await proc.wait()
-        raise AssertionError("the bot did not stop within 10 seconds")
+        raise AssertionError("the bot did not stop within 10 seconds") from None
 
 
 async def test_process_answers_menu_question_and_button_then_stops_on_sigterm(fake, tmp_path):
@@ -91,7 +91,7 @@ async def test_refused_token_is_one_line_without_the_token(fake, tmp_path):
         sys.executable, "-m", "bot", "telegram", "--db", str(tmp_path / "x.db"),
         cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
     stderr = err.decode()
     assert proc.returncode == 2
     assert stderr.count("\n") == 1 and stderr.startswith("error:") and "refused" in stderr
@@ -174,12 +174,11 @@ def test_missing_or_malformed_token_is_one_line(tmp_path, token, message):
 
 
 @pytest.mark.parametrize("token", ["", "   ", "123:has spaces", "abc:DEF", "123456:", ":ABC", "123:ABC\nX"])
-def test_read_token_rejects_bad_shapes(monkeypatch, token):
+def test_read_token_rejects_bad_shapes(token):
     from bot.telegram import TelegramSetupError, read_token
 
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
     with pytest.raises(TelegramSetupError) as err:
-        read_token()
+        read_token(token.strip() or None)
     assert token.strip() == "" or token not in str(err.value)
 
 

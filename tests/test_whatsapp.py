@@ -6,16 +6,17 @@ import json
 import logging
 import re
 
-import httpx
 import pytest
 
+from bot.channel import Delivery
+from bot.settings import settings_from
 from bot.wa_webhook import parse_update
-from bot.whatsapp import WhatsAppChannel, settings_from_env, web_channel
-from bot.web import build_web_app
+from bot.whatsapp import WhatsAppChannel, to_outgoing
 from handlers import texts
 from tests.conftest import FakeChat
 from tests.fake_graph import FakeGraph, choice_rows, message_text
-from tests.wa_kit import ENV, PHONE_ID, TOKEN, VERIFY_TOKEN, WaUser, fixture, fresh, post, sign, the_message
+from tests.wa_kit import (ENV, PHONE_ID, TOKEN, VERIFY_TOKEN, WaUser, add_whatsapp, fixture, fresh, post, serving,
+                          sign, the_message)
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +40,15 @@ def wa_env(monkeypatch, graph):
 
 
 @pytest.fixture
-async def channel(app, wa_env):
-    ch = web_channel(app)
-    assert isinstance(ch, WhatsAppChannel)
-    await ch.startup()
+async def channel(app, graph):
+    ch = add_whatsapp(app, graph.url)
     yield ch
-    await ch.shutdown()
+    await ch.session.aclose()  # for tests that use the channel without serving it
 
 
 @pytest.fixture
-async def client(channel):
-    web = build_web_app([channel])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://testserver") as c:
+async def client(app, channel):
+    async with serving(app) as c:
         yield c
 
 
@@ -60,18 +58,21 @@ def user(client, graph) -> WaUser:
 
 
 # -- configuration -----------------------------------------------------------------------------
-def test_no_channel_unless_every_secret_is_set(app, monkeypatch):
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("WHATSAPP_APP_SECRET")
-    assert web_channel(app) is None
-    monkeypatch.setenv("WHATSAPP_APP_SECRET", "s")
-    assert web_channel(app) is not None
+def test_no_channel_unless_every_secret_is_set(config, knowledge):
+    from bot.app import build_app
+
+    env = {k: v for k, v in ENV.items() if k != "WHATSAPP_APP_SECRET"}
+    for given, expected in ((env, None), ({**env, "WHATSAPP_APP_SECRET": "another-app-secret"}, WhatsAppChannel)):
+        app = build_app(settings_from(config, given), knowledge, channels=("whatsapp",))
+        try:
+            assert type(app.channels.get("whatsapp")) is expected or expected is None and not app.channels
+        finally:
+            app.close()
 
 
-def test_settings_repr_hides_secrets(wa_env):
-    settings = settings_from_env()
-    assert settings is not None and PHONE_ID in repr(settings)
+def test_settings_repr_hides_secrets(config):
+    settings = settings_from(config, ENV)
+    assert settings.whatsapp is not None and PHONE_ID in repr(settings)
     for secret in (TOKEN, ENV["WHATSAPP_APP_SECRET"], VERIFY_TOKEN):
         assert secret not in repr(settings)
 
@@ -110,7 +111,7 @@ async def test_unsigned_and_forged_deliveries_send_nothing(client, graph, app):
     forged = sign(body, secret="someone-elses-secret")
     assert (await post(client, payload, signature=forged)).status_code == 403
     assert graph.calls == []
-    assert app.storage.db["wa_seen"].count == 0  # nothing was processed, so a real delivery still counts
+    assert app.storage.db["inbox"].count == 0  # nothing was processed, so a real delivery still counts
     assert (await post(client, payload)).status_code == 200
     assert len(graph.sent()) == 1
 
@@ -153,11 +154,9 @@ async def test_seen_message_ids_survive_a_restart(config, knowledge, wa_env, gra
     payload = fresh("text_new", text="apa itu bkad")
     for _ in range(2):  # two processes, one after the other, on the same database file
         app = build_app(config, knowledge)
-        ch = web_channel(app)
-        await ch.startup()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_web_app([ch])), base_url="http://t") as c:
+        add_whatsapp(app, graph.url)
+        async with serving(app) as c:
             assert (await post(c, payload)).status_code == 200
-        await ch.shutdown()
         app.close()
     assert len(graph.sent()) == 1
 
@@ -201,15 +200,13 @@ async def test_changing_the_log_salt_keeps_a_wa_id_chat_and_its_data(config, kno
     found = []
     for salt in ("first-log-salt", "second-log-salt"):
         monkeypatch.setenv("PANDU_LOG_SALT", salt)
-        app = build_app(config, knowledge)
-        ch = web_channel(app)
-        await ch.startup()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_web_app([ch])), base_url="http://t") as c:
+        app = build_app(settings_from(config, {"PANDU_LOG_SALT": salt}), knowledge)
+        ch = add_whatsapp(app, graph.url)
+        async with serving(app) as c:
             if not found:
                 await WaUser(c, graph, "old").send("/usulan")  # a proposal begins: the chat now has data
         key = ch.chat_key(parse_update(fresh("text_old")).messages[0])
         found.append((key, app.storage.active_proposal(key)))
-        await ch.shutdown()
         app.close()
     assert found[0][0].startswith("whatsapp:wa-") and found[0][1] is not None
     assert found[1] == found[0]
@@ -391,9 +388,8 @@ async def test_long_text_is_split_at_4096(channel, graph, app):
     para = "Kerja sama Desa diatur dalam peraturan. " * 40
     out = Outbound(Reply("\n\n".join([para] * 8), heading="Panjang", choices=(Choice("Menu utama", "menu:mulai"),)),
                    "menuid01", ("menuid01.0",))  # fmt: skip
-    app.storage.record_inbound("whatsapp:ID.1", __import__("time").time())
-    for wm in render(out):
-        assert await channel.send("whatsapp:ID.1", "ID.1", wm)
+    for i, wm in enumerate(render(out)):
+        await channel.send(to_outgoing("ID.1", wm), f"k{i}")
     sent = graph.sent()
     assert len(sent) >= 3
     assert all(len(message_text(b)) <= 4096 for b in sent)
@@ -408,9 +404,8 @@ async def test_document_is_uploaded_then_sent_as_document(channel, graph, app):
 
     data = b"PK\x03\x04 fake docx bytes"
     out = Outbound(Reply("Draf usulan siap.", document=Document("usulan-kerja-sama.docx", data, caption="Draf usulan")))
-    app.storage.record_inbound("whatsapp:ID.2", __import__("time").time())
-    for wm in render(out):
-        assert await channel.send("whatsapp:ID.2", "ID.2", wm)
+    for i, wm in enumerate(render(out)):
+        await channel.send(to_outgoing("ID.2", wm), f"k{i}")
     media = [c for c in graph.calls if c.kind == "media"]
     assert len(media) == 1
     assert media[0].body["file"]["data"] == data
@@ -427,9 +422,10 @@ async def test_no_message_outside_the_24_hour_window(client, graph, channel, app
     assert graph.calls == []
     assert "24-hour" in caplog.text
     # a chat that never wrote cannot be messaged at all
-    from bot.wa_render import WaMessage
+    from handlers.messages import Inbound, Outbound, Reply
 
-    assert not await channel.send("whatsapp:ID.999", "ID.999", WaMessage("text", "halo"))
+    delivery = Delivery("x", Inbound("whatsapp", "ID.999"), {"address": "ID.999"})
+    assert channel.render([Outbound(Reply("halo"))], delivery) == []
     assert graph.calls == []
     # a fresh message opens the window again
     assert (await post(client, fresh("text_new", text="apa itu bkad"))).status_code == 200
@@ -438,11 +434,12 @@ async def test_no_message_outside_the_24_hour_window(client, graph, channel, app
 
 async def test_long_menu_pages_with_lainnya_served_without_the_core(client, graph, app, channel):
     """14 choices: page 1 has rows 1–9 and "Lainnya"; "Lainnya" shows 10–14; numbers stay global."""
+    from tests.wa_kit import WaUser
     from handlers import router
     from handlers.messages import Choice, Reply
 
     async def many(ctx, arg):
-        return [Reply("Pilih topik:", choices=tuple(Choice(f"Topik nomor {i}", f"menu:bantuan") for i in range(1, 15)))]
+        return [Reply("Pilih topik:", choices=tuple(Choice(f"Topik nomor {i}", "menu:bantuan") for i in range(1, 15)))]
 
     router.COMMANDS["banyak"] = many
     try:
@@ -451,17 +448,7 @@ async def test_long_menu_pages_with_lainnya_served_without_the_core(client, grap
         rows = user.rows
         assert len(rows) == 10 and rows[-1]["title"] == texts.WA_MORE
         assert [r["title"] for r in rows[:9]] == [f"{i}. Topik nomor {i}" for i in range(1, 10)]
-        handled = []
-        original = app.handle
-
-        async def spy(msg):
-            handled.append(msg)
-            return await original(msg)
-
-        app.handle = spy
-        await user.tap(texts.WA_MORE)
-        assert handled == []  # the next page came from the channel, not the core
-        app.handle = original
+        await user.tap(texts.WA_MORE)  # the core serves the stored menu's next page; nothing else changes
         rows = user.rows
         assert [r["title"] for r in rows] == [f"{i}. Topik nomor {i}" for i in range(10, 15)]
         await user.tap("14. Topik")  # a row of page 2 carries the core's own token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -104,3 +105,37 @@ class WaUser:
     @property
     def rows(self) -> list[dict]:
         return [row for b in self.last for row in choice_rows(b)]
+
+
+class SettledTransport(httpx.ASGITransport):
+    """An in-process transport whose requests return only when the app has handled and sent everything."""
+
+    def __init__(self, web, app):
+        super().__init__(app=web)
+        self.bot_app = app
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        await self.bot_app.pipeline.idle()
+        return response
+
+
+def add_whatsapp(app, graph_url: str):
+    """Give an app the WhatsApp channel with the test settings, talking to the fake Graph API at graph_url."""
+    from bot.settings import WhatsAppSettings
+    from bot.whatsapp import WhatsAppChannel
+
+    channel = WhatsAppChannel(app, WhatsAppSettings(TOKEN, PHONE_ID, APP_SECRET, VERIFY_TOKEN, graph_url))
+    app.channels["whatsapp"] = channel
+    return channel
+
+
+@contextlib.asynccontextmanager
+async def serving(app, base_url: str = "http://testserver"):
+    """The app's web app started (channels and pipeline) and an in-process client for it."""
+    from bot.web import build_web_app
+
+    web = build_web_app(app)
+    async with web.router.lifespan_context(web):
+        async with httpx.AsyncClient(transport=SettledTransport(web, app), base_url=base_url) as client:
+            yield client
