@@ -38,7 +38,8 @@ def test_ask_json_cites_permendagri_pasal_3():
     data = json.loads(p.stdout)
     assert data["outcome"] == "answer"
     assert any(c.startswith("Permendagri 96/2017 Pasal 3") for c in data["citations"])
-    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions"}
+    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions",
+                         "miss", "asked", "probability"}
 
 
 def test_ask_reads_one_question_per_line():
@@ -56,11 +57,11 @@ def test_eval_prints_metrics():
 
 def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text("[retrieval]\nanswer_score = \"tinggi\"\n")
+    cfg.write_text("[retrieval]\nanswer_probability = \"tinggi\"\n")
     p = run("ask", "--config", str(cfg), "apa itu bkad")
     assert p.returncode == 2
     assert p.stderr.strip().count("\n") == 0
-    assert "retrieval.answer_score" in p.stderr
+    assert "retrieval.answer_probability" in p.stderr
 
 
 def test_db_backup_and_unanswered(tmp_path):

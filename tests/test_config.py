@@ -11,14 +11,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_shipped_config_loads():
     cfg = load_config(REPO / "config.toml")
-    assert 0 < cfg.retrieval.suggest_score <= cfg.retrieval.answer_score <= 100
+    assert 0 < cfg.retrieval.suggest_probability <= cfg.retrieval.answer_probability < 1
     assert cfg.knowledge_dir == REPO / "knowledge"
 
 
 @pytest.mark.parametrize(
     "text, key",
     [
-        ("[retrieval]\nanswer_score = 150\n", "retrieval.answer_score"),
+        ("[retrieval]\nanswer_probability = 1.5\n", "retrieval.answer_probability"),
+        ("[retrieval]\nanswer_probability = 0.2\n", "retrieval.suggest_probability"),
+        ("[retrieval]\nanswer_score = 55\n", "retrieval.answer_score"),
         ("[retrieval]\nsuggestions = 7\n", "retrieval.suggestions"),
         ("[storage]\npaht = 'x'\n", "storage.paht"),
         ("[rahasia]\ntoken = 'x'\n", "[rahasia]"),
@@ -38,3 +40,14 @@ def test_bad_values_name_the_key(tmp_path, text, key):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_code_defaults_equal_the_shipped_config():
+    """The [retrieval] defaults in code are the values config.toml ships (no silent drift between the two)."""
+    import tomllib
+    from dataclasses import asdict
+
+    from knowledge.settings import RetrievalConfig
+
+    shipped = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))["retrieval"]
+    assert shipped == asdict(RetrievalConfig())

@@ -45,7 +45,8 @@ def test_typo_tolerance(knowledge):
 
 def test_json_shape(knowledge):
     data = knowledge.retriever.search("apa itu bkad").as_json()
-    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions"}
+    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions",
+                         "miss", "asked", "probability"}
     assert data["outcome"] == "answer"
     none = knowledge.retriever.search("jadwal kereta api").as_json()
     assert none["outcome"] == "none" and none["entry"] is None and none["citations"] == []
