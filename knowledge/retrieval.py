@@ -41,10 +41,15 @@ TYPO_MIN_LEN = 4
 UNKNOWN_WEIGHT = 0.5
 # Words of the context (sentences around the asking one) weigh this much against the question's own words.
 CONTEXT_WEIGHT = 0.3
+# A question with fewer known words than this is vague: its context counts in full.
+VAGUE_TOKENS = 3
 # Fusion: the dense cosine is rescaled from [DENSE_LOW, DENSE_HIGH] to [0, 1] before weighting.
-LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.7
 DENSE_LOW = 0.25
 DENSE_HIGH = 0.85
+# A message with context: the dense score is also taken on the whole message (minus this), best of both.
+DENSE_WHOLE = 1.0
+DENSE_WHOLE_PENALTY = 0.0
 # Outcome of the ranking the Result keeps (suggestions need at most 3).
 RANKED_KEPT = 5
 # A third suggestion is shown only when its fused score is within this of the best.
@@ -194,20 +199,38 @@ class Retriever:
 
     # -- query side ---------------------------------------------------------------------------
     def query_tokens(self, question: str) -> list[str]:
-        """Normalised question tokens, each unknown word corrected to a close known one if any."""
+        """Normalised question tokens; an unknown word is read as informal Indonesian or corrected as a typo."""
         out = []
         for t in self.norm.tokens(question):
             if t not in self.vocab_index and len(t) >= TYPO_MIN_LEN and self.vocab and not t.isdigit():
-                hit = process.extractOne(t, self.vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-                if hit:
-                    t = hit[0]
+                t = self._informal(t) or self._typo(t) or t
             out.append(t)
         return list(dict.fromkeys(out))
+
+    def _informal(self, word: str) -> str | None:
+        """A known stem for an informal form: "-in" for "-kan" (bikinin), "ny-/ng-" for "meny-/meng-"."""
+        candidates = []
+        if word.endswith("in") and len(word) > 5:
+            candidates += [word[:-2] + "kan", word[:-2]]
+        for short, formal in (("ny", "meny"), ("ng", "meng"), ("nge", "me")):
+            if word.startswith(short):
+                candidates += [formal + word[len(short):], formal + word[len(short):-2] + "kan"]
+        for c in candidates:
+            for tok in self.norm.tokens(c):
+                if tok in self.vocab_index:
+                    return tok
+        return None
+
+    def _typo(self, word: str) -> str | None:
+        hit = process.extractOne(word, self.vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        return hit[0] if hit else None
 
     def _lexical(self, tokens: list[str], context: list[str]) -> np.ndarray:
         """Lexical score 0–100 of every entry; context tokens weigh CONTEXT_WEIGHT."""
         scores = np.zeros(len(self.entries), dtype=np.float32)
-        weights = [(t, 1.0) for t in tokens] + [(t, CONTEXT_WEIGHT) for t in context if t not in tokens]
+        # A vague question ("apakah ini diperbolehkan?") takes its subject from the context in full.
+        cw = CONTEXT_WEIGHT if sum(t in self.vocab_index for t in tokens) >= VAGUE_TOKENS else 1.0
+        weights = [(t, 1.0) for t in tokens] + [(t, cw) for t in context if t not in tokens]
         known = [(self.vocab_index[t], w) for t, w in weights if t in self.vocab_index]
         if not known or not self.entries:
             return scores
@@ -240,6 +263,9 @@ class Retriever:
         lexical = self._lexical(tokens, context)
         if self.dense is not None:
             dense = self.dense.scores(message.question)
+            if message.context and DENSE_WHOLE:
+                # A story around the question often carries its subject ("… apakah itu sesuai aturan?").
+                dense = np.maximum(dense, self.dense.scores(message.text) - DENSE_WHOLE_PENALTY)
             rescaled = np.clip((dense - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW), 0.0, 1.0) * 100.0
             fused = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * rescaled
         else:
