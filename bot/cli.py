@@ -211,6 +211,7 @@ def _eval_table(plain: dict, wrapped: dict | None) -> str:
         ("wrong answers (all rows)", "wrong_answer"),
         ("out of scope declined", "oos_rejection"),
         ("unanswerable declined", "unanswerable_declined"),
+        ("unanswerable: nearest topic", "unanswerable_nearest"),
     ):
         lines.append(f"{label:27s}" + "".join(f"{rep[key]:10.1f}" for _, rep in cols))
     return "\n".join(lines)

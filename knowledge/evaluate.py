@@ -3,7 +3,10 @@
 Figures (percentages):
 - top1 / top3: decided — the answer is right / a right entry is among the answer and the offered topics;
 - rank_top1 / rank_top3: the ranking alone, ignoring the decision (the gap is what the cut-offs cost);
-- wrong_answer: rows answered with a wrong entry (in scope), any answer (out of scope or unanswerable);
+- wrong_answer: rows answered with an entry that is not right: in scope, a wrong entry; out of scope, any
+  entry; unanswerable (in scope, not settled by the texts), an entry other than the nearest topics the row
+  names in `expect` (answering with such an entry, which says what the texts do and do not settle, is counted
+  as `unanswerable_nearest`, not as wrong);
 - oos_rejection: out-of-scope rows not answered; unanswerable_declined: unanswerable rows not answered.
 """
 
@@ -79,7 +82,7 @@ def evaluate(retriever, rows: list[Row]) -> dict:
     ans = [r for r in rows if r.answerable]
     n_oos = sum(r.oos for r in rows)
     n_unans = sum(r.unanswerable and not r.oos for r in rows)
-    top1 = top3 = rank1 = rank3 = wrong = rejected = declined = 0
+    top1 = top3 = rank1 = rank3 = wrong = rejected = declined = nearest = 0
     misses: Counter[str] = Counter()
     failures = []
     for r in rows:
@@ -88,7 +91,9 @@ def evaluate(retriever, rows: list[Row]) -> dict:
         if not answered:
             misses[getattr(res, "miss", "") or res.outcome] += 1
         if not r.answerable:
-            if answered:
+            if answered and r.unanswerable and not r.oos and correct(res.best.entry, r.expect):
+                nearest += 1
+            elif answered:
                 wrong += 1
                 problem = "answered out-of-scope" if r.oos else "answered unanswerable"
                 failures.append({"q": r.q, "problem": problem, "entry": res.best.entry.id})
@@ -129,6 +134,7 @@ def evaluate(retriever, rows: list[Row]) -> dict:
         "rank_top3": _pct(rank3, len(ans)),
         "oos_rejection": _pct(rejected, n_oos),
         "unanswerable_declined": _pct(declined, n_unans),
+        "unanswerable_nearest": _pct(nearest, n_unans),
         "wrong_answer": _pct(wrong, len(rows)),
         "misses": dict(misses),
         "failures": failures,

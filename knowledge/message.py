@@ -28,6 +28,8 @@ _INTRO_STOP = {
 }
 # Words that may stand between an intro's first word and its role or place ("saya selaku kades …").
 _INTRO_FILLER = {"sebagai", "selaku", "adalah", "seorang", "salah", "satu", "dari", "yang", "baru", "kebetulan"}
+# Closing words that end a message only at the start of a clause ("sebelumnya" is also an ordinary word).
+_CLAUSE_INITIAL_ONLY = {"sebelumnya", "ditunggu", "semangat", "atas", "salam", "sehat", "tetap", "mohon"}
 _NAME_TOKENS = 3  # at most this many capitalised words (a name) between "saya" and the role or place
 _PLACE_CLAUSE_MAX = 5  # "Kecamatan Cibeber Kabupaten Cianjur": a clause of at most this many words
 
@@ -249,6 +251,13 @@ class MessageStripper:
                     flags["thanks"] = True
                     removed.append(raw)
                     continue
+                # Thanks at the end of a clause ("… apa itu bkad terima kasih pak"): cut from there.
+                pos, n = self._find(toks, self.closings, 1)
+                if pos > 0 and toks[pos] not in _CLAUSE_INITIAL_ONLY and not self.asks(c.text(pos, len(toks))):
+                    flags["thanks"] = True
+                    removed.append(c.text(pos, len(toks)))
+                    c = _Clause.of(c.text(0, pos))
+                    toks = c.folded
                 # A request phrase inside a clause ends the wrapping before it ("saya kades X mau tanya …").
                 pos, n = self._find(toks, self.requests, 1)
                 if pos > 0 and not self.asks(c.text(0, pos)):

@@ -23,7 +23,7 @@ from knowledge.base import Entry, KnowledgeBase
 from knowledge.calibration import FEATURES, Calibration
 from knowledge.citations import article_of
 from knowledge.message import Message, MessageStripper
-from knowledge.normalise import Normaliser
+from knowledge.normalise import Normaliser, fold
 from knowledge.settings import RetrievalConfig
 
 # How a phrasing's lexical score weighs recall (share of the question's IDF weight that the phrasing contains)
@@ -47,9 +47,6 @@ VAGUE_TOKENS = 3
 LEXICAL_WEIGHT = 0.7
 DENSE_LOW = 0.25
 DENSE_HIGH = 0.85
-# A message with context: the dense score is also taken on the whole message (minus this), best of both.
-DENSE_WHOLE = 1.0
-DENSE_WHOLE_PENALTY = 0.0
 # Outcome of the ranking the Result keeps (suggestions need at most 3).
 RANKED_KEPT = 5
 # A third suggestion is shown only when its fused score is within this of the best.
@@ -121,6 +118,11 @@ class Scores:
     unknown: float  # share of the question's tokens the knowledge base does not know
 
 
+def _plain(text: str) -> str:
+    """What the encoder sees: lower case, no punctuation (the KB's phrasings are written that way)."""
+    return fold(text)
+
+
 class Retriever:
     """Indexes a knowledge base once; answers questions in a few milliseconds each."""
 
@@ -148,7 +150,7 @@ class Retriever:
         texts, owner = [], []
         for i, e in enumerate(self.entries):
             for phrase in (*e.questions, e.title):
-                texts.append(phrase)
+                texts.append(_plain(phrase))
                 owner.append(i)
         self.dense = None
         if dense:
@@ -262,10 +264,10 @@ class Retriever:
         context = self.query_tokens(message.context) if message.context else []
         lexical = self._lexical(tokens, context)
         if self.dense is not None:
-            dense = self.dense.scores(message.question)
-            if message.context and DENSE_WHOLE:
+            dense = self.dense.scores(_plain(message.question))
+            if message.context:
                 # A story around the question often carries its subject ("… apakah itu sesuai aturan?").
-                dense = np.maximum(dense, self.dense.scores(message.text) - DENSE_WHOLE_PENALTY)
+                dense = np.maximum(dense, self.dense.scores(_plain(message.text)))
             rescaled = np.clip((dense - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW), 0.0, 1.0) * 100.0
             fused = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * rescaled
         else:
