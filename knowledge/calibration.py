@@ -27,6 +27,8 @@ FEATURES = (
     "unknown",  # share of the question's words the knowledge base does not know
     "length",  # log(1 + the question's content words)
     "anchor",  # 1 when the question names a kerja sama term (normalisation.toml [out_of_scope] anchors)
+    "support",  # share of the question's word weight found anywhere in the best entry (a key word missing → low)
+    "story",  # 1 when the message has sentences of context around the question (long messages score lower)
 )
 
 

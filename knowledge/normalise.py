@@ -56,6 +56,7 @@ class Normaliser:
         scope = data.get("out_of_scope", {})
         self.oos_terms = [tuple(self.tokens(term)) for term in scope.get("terms", []) if self.tokens(term)]
         self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
+        self.key_terms = list(data.get("key_terms", {}).get("terms", []))
         self._stripper = None  # the message stripper of the same knowledge directory (set by for_directory)
 
     @classmethod

@@ -116,6 +116,8 @@ class Scores:
     fused: np.ndarray  # 0–100
     tokens: list[str]  # the question's normalised tokens (context excluded)
     unknown: float  # share of the question's tokens the knowledge base does not know
+    support: np.ndarray  # share of the question's weight each entry contains anywhere, 0–1
+    context: list[str] = field(default_factory=list)  # the context's tokens (other sentences of the message)
 
 
 def _plain(text: str) -> str:
@@ -171,6 +173,9 @@ class Retriever:
                 owner.append(i)
             toks.update(self.norm.tokens(e.answer))
             entry_tokens.append(toks)
+        self.entry_tokens = entry_tokens
+        # Terms that name a thing (normalisation.toml [key_terms]): BKAD, BUM Desa, BPD, Musdes …
+        self.terms = {t for term in self.norm.key_terms for t in self.norm.tokens(term)}
         self.choices = [" ".join(p) for p in phrasings]
         self.owner = np.array(owner, dtype=np.int64)
         self.vocab = sorted(set().union(*entry_tokens)) if entry_tokens else []
@@ -227,15 +232,16 @@ class Retriever:
         hit = process.extractOne(word, self.vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return hit[0] if hit else None
 
-    def _lexical(self, tokens: list[str], context: list[str]) -> np.ndarray:
-        """Lexical score 0–100 of every entry; context tokens weigh CONTEXT_WEIGHT."""
+    def _lexical(self, tokens: list[str], context: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Lexical score 0–100 of every entry, and its support (share of the question's weight the entry has
+        anywhere, 0–1); context tokens weigh CONTEXT_WEIGHT."""
         scores = np.zeros(len(self.entries), dtype=np.float32)
         # A vague question ("apakah ini diperbolehkan?") takes its subject from the context in full.
         cw = CONTEXT_WEIGHT if sum(t in self.vocab_index for t in tokens) >= VAGUE_TOKENS else 1.0
         weights = [(t, 1.0) for t in tokens] + [(t, cw) for t in context if t not in tokens]
         known = [(self.vocab_index[t], w) for t, w in weights if t in self.vocab_index]
         if not known or not self.entries:
-            return scores
+            return scores, scores.copy()
         cols = np.array([j for j, _ in known], dtype=np.int64)
         known_w = (self.idf[cols] * np.array([w for _, w in known])).astype(np.float32)
         total = float(known_w.sum()) + self.unknown_idf * sum(w for t, w in weights if t not in self.vocab_index)
@@ -256,13 +262,13 @@ class Retriever:
         combined = (1.0 - FUZZY_WEIGHT) * phrase_score + FUZZY_WEIGHT * fuzzy
         best_phrase = np.zeros(len(self.entries), dtype=np.float32)
         np.maximum.at(best_phrase, self.owner[hit], combined.astype(np.float32))
-        return (1.0 - ENTRY_WEIGHT) * best_phrase + ENTRY_WEIGHT * support
+        return (1.0 - ENTRY_WEIGHT) * best_phrase + ENTRY_WEIGHT * support, support / 100.0
 
     def score(self, message: Message) -> Scores:
         """Lexical, dense and fused scores of every entry for a stripped message."""
         tokens = self.query_tokens(message.question)
         context = self.query_tokens(message.context) if message.context else []
-        lexical = self._lexical(tokens, context)
+        lexical, support = self._lexical(tokens, context)
         if self.dense is not None:
             dense = self.dense.scores(_plain(message.question))
             if message.context:
@@ -274,7 +280,7 @@ class Retriever:
             dense = np.zeros(len(self.entries), dtype=np.float32)
             fused = lexical
         unknown = sum(t not in self.vocab_index for t in tokens) / len(tokens) if tokens else 1.0
-        return Scores(lexical, dense, np.asarray(fused, dtype=np.float32), tokens, unknown)
+        return Scores(lexical, dense, np.asarray(fused, dtype=np.float32), tokens, unknown, support, context)
 
     def rank(self, question: str, limit: int | None = None) -> list[Match]:
         """Entries by fused score 0–100, best first: all, or the best `limit` (empty when nothing relates)."""
@@ -298,7 +304,7 @@ class Retriever:
             (lex_top == top or bool(self.articles[lex_top] & self.articles[top]))
             and (dense_top == top or bool(self.articles[dense_top] & self.articles[top]))
         )
-        anchor = float(bool(self.norm.anchors.intersection(s.tokens)))
+        anchor = float(bool(self.norm.anchors.intersection(s.tokens + s.context)))
         values = {
             "fused": s.fused[top] / 100.0,
             "margin": margin,
@@ -308,6 +314,8 @@ class Retriever:
             "unknown": s.unknown,
             "length": math.log1p(len(s.tokens)),
             "anchor": anchor,
+            "support": float(s.support[top]),
+            "story": float(bool(s.context)),
         }
         return np.array([float(values[f]) for f in FEATURES], dtype=np.float64)
 
@@ -332,13 +340,21 @@ class Retriever:
         p_suggest = self.calibration.suggest.p(x)
         best = ranked[0]
         common = dict(best=best, ranked=ranked, asked=asked, probability=p_answer, features=tuple(x.tolist()))
-        if p_answer >= self.cfg.answer_probability:
+        # A question naming a thing the best entry never mentions ("apakah BKAD berbadan hukum?" → the BUM
+        # Desa entry) is not answered with it, however close the rest of the wording.
+        missing = [t for t in s.tokens if t in self.terms and t not in self.entry_tokens[order[0]]]
+        if p_answer >= self.cfg.answer_probability and not missing:
             return Result(question, "answer", **common)
         floor = best.score - THIRD_WITHIN
         # Always two topics to choose from, a third only when it is close.
         sugg = tuple(ranked[:2]) + tuple(m for m in ranked[2 : self.cfg.suggestions] if m.score >= floor)
+        if missing and p_answer >= self.cfg.answer_probability:
+            # Close in wording, but about another thing: in scope, and the texts at hand do not settle it.
+            named = tuple(m for m in ranked if set(missing) & self.entry_tokens[self.entries.index(m.entry)])
+            sugg = tuple(dict.fromkeys(sugg[:1] + named[:1] + sugg[1:]))[: self.cfg.suggestions]
+            return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
         if p_suggest >= self.cfg.suggest_probability:
             return Result(question, "suggest", suggestions=sugg, miss="unclear", **common)
-        if self.norm.anchors.intersection(s.tokens):
+        if self.norm.anchors.intersection(s.tokens + s.context):
             return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
         return Result(question, "none", miss="out_of_scope", **common)
