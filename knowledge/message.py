@@ -232,13 +232,14 @@ class MessageStripper:
         """The question, context and what was removed from a chat message."""
         flags: dict[str, bool] = {}
         removed: list[str] = []
-        asking: list[str] = []
-        other: list[str] = []
+        asking: list[str] = []  # asking sentences as shown (with their "?")
+        sentences: list[tuple[str, str]] = []  # (sentence, "asks" | "requested" | "")
         after_request = False
         after_intro = False
         for sentence in self._sentences(_clean(text)):
             kept: list[str] = []
             sentence_asks = "?" in sentence
+            requested = False  # a request phrase ("izin bertanya") in this sentence
             for raw in _CLAUSE_SEP.split(sentence):
                 raw = raw.strip(" .!?")
                 if not raw:
@@ -265,10 +266,12 @@ class MessageStripper:
                     flags["request"] = True
                     c = _Clause.of(c.text(pos + n, len(toks)))
                     toks = c.folded
-                    after_request = True
+                    requested = True
+                before = flags.get("request", False)
+                flags["request"] = False
                 start, end = self._trim(c, flags)
-                if flags.get("request"):
-                    after_request = True
+                requested = requested or flags["request"]
+                flags["request"] = before or flags["request"]
                 if start:
                     removed.append(c.text(0, start))
                 if end < len(toks):
@@ -290,15 +293,25 @@ class MessageStripper:
                 after_intro = False
                 kept.append(body.text(0, len(body.folded)))
             if not kept:
+                after_request = after_request or requested  # "Mohon izin bertanya." — the next sentence asks
                 continue
             joined = ", ".join(kept)
-            if sentence_asks or self.asks(joined) or after_request:
+            if sentence_asks or self.asks(joined):
                 asking.append(joined + ("?" if sentence_asks else ""))
-                after_request = False
+                sentences.append((joined, "asks"))
+            elif requested or after_request:
+                sentences.append((joined, "requested"))
             else:
-                other.append(joined)
-        question = " ".join(asking) if asking else " ".join(other)
-        context = " ".join(other) if asking else ""
+                sentences.append((joined, ""))
+            after_request = False
+        # The question: the sentences that ask; else those a request phrase introduced; else everything.
+        for kind in ("asks", "requested", ""):
+            chosen = [t for t, k in sentences if k == kind]
+            if chosen:
+                break
+        asked = asking if kind == "asks" else chosen
+        question = " ".join(asked)
+        context = " ".join(t for t, k in sentences if k != kind)
         return Message(
             question=question,
             context=context,
