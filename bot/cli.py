@@ -126,6 +126,10 @@ def _plain_result(res) -> str:
         return f"answer: {data['title']} [{'; '.join(data['citations'])}]"
     if data["outcome"] == "suggest":
         return "suggest: " + " | ".join(s["title"] for s in data["suggestions"])
+    if data["miss"] == "not_in_texts":
+        return "none: tidak diatur pasti dalam teks; topik terdekat: " + " | ".join(s["title"] for s in data["suggestions"])
+    if data["miss"] == "unclear":
+        return "none: belum ada pertanyaan"
     return "none: di luar cakupan"
 
 

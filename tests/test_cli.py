@@ -52,7 +52,22 @@ def test_eval_prints_metrics():
     p = run("eval", "tests/data/dev-questions.jsonl", "--json")
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
-    assert {"top1", "top3", "oos_rejection", "wrong_answer"} <= set(report)
+    assert {"top1", "top3", "rank_top1", "rank_top3", "oos_rejection", "wrong_answer"} <= set(report)
+    assert report["wrapped"]["wrappers"] >= 8 and 0 <= report["wrapped"]["kept"] <= 100
+
+
+def test_eval_prints_ranking_beside_decided_and_the_wrapped_run():
+    p = run("eval", "tests/data/blind-questions.jsonl", "--split", "test")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("rows 81 ")
+    for label in ("ranking top-1 (no cut-off)", "decided top-1 (answered)", "wrong answers", "out of scope declined",
+                  "wrapped keep the plain outcome and entry"):
+        assert label in p.stdout, p.stdout
+
+
+def test_ask_plain_names_the_kind_of_miss():
+    p = run("ask", stdin="dana desa kapan cair\nsaya kades Sukamaju\n")
+    assert p.stdout.splitlines() == ["none: di luar cakupan", "none: belum ada pertanyaan"]
 
 
 def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
