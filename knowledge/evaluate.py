@@ -65,11 +65,8 @@ def correct(entry, expect: tuple[str, ...]) -> bool:
     return any(article_of(c) in expect for c in entry.citations)
 
 
-def _ranking(retriever, q: str, res) -> list:
-    """The best three entries of the ranking alone (no decision)."""
-    rank = getattr(retriever, "rank", None)
-    if rank is not None:
-        return [m.entry for m in rank(q, limit=3)]
+def _ranking(res) -> list:
+    """The best three entries of the ranking alone, before any decision (Result.ranked)."""
     return [m.entry for m in (res.ranked or ((res.best,) if res.best else ()) + tuple(res.suggestions))][:3]
 
 
@@ -77,16 +74,19 @@ def _pct(a: int, b: int) -> float:
     return round(100.0 * a / b, 1) if b else 0.0
 
 
-def evaluate(retriever, rows: list[Row]) -> dict:
-    """Decided and ranking top-1/top-3, wrong answers, declines, miss kinds, and the failing rows."""
+def evaluate(retriever, rows: list[Row], results: list | None = None) -> dict:
+    """Decided and ranking top-1/top-3, wrong answers, declines, miss kinds, and the failing rows.
+
+    `results`: the retriever's results for the rows when already computed (one per row, same order).
+    """
     ans = [r for r in rows if r.answerable]
     n_oos = sum(r.oos for r in rows)
     n_unans = sum(r.unanswerable and not r.oos for r in rows)
     top1 = top3 = rank1 = rank3 = wrong = rejected = declined = nearest = 0
     misses: Counter[str] = Counter()
     failures = []
-    for r in rows:
-        res = retriever.search(r.q)
+    for i, r in enumerate(rows):
+        res = results[i] if results is not None else retriever.search(r.q)
         answered = res.outcome == "answer" and res.best is not None
         if not answered:
             misses[getattr(res, "miss", "") or res.outcome] += 1
@@ -105,7 +105,7 @@ def evaluate(retriever, rows: list[Row]) -> dict:
         candidates = ([res.best] if answered else []) + list(res.suggestions)
         ok1 = answered and correct(res.best.entry, r.expect)
         ok3 = any(correct(m.entry, r.expect) for m in candidates[:3])
-        ranking = _ranking(retriever, r.q, res)
+        ranking = _ranking(res)
         rank1 += bool(ranking) and correct(ranking[0], r.expect)
         rank3 += any(correct(e, r.expect) for e in ranking[:3])
         top1 += ok1
@@ -159,15 +159,16 @@ def evaluate_wrapped(retriever, rows: list[Row]) -> dict:
     """Every row under every wrapper: the usual figures on the wrapped messages, and how many keep the
     plain question's outcome and entry (overall and per wrapper)."""
     triples = wrapped_rows(rows)
-    report = evaluate(retriever, [w for _, _, w in triples])
+    results = [retriever.search(w.q) for _, _, w in triples]
+    report = evaluate(retriever, [w for _, _, w in triples], results)
     plain = {r.q: _key(retriever.search(r.q)) for r in rows}
     kept: Counter[str] = Counter()
     changed = []
-    for name, r, w in triples:
-        if _key(retriever.search(w.q)) == plain[r.q]:
+    for (name, r, _), res in zip(triples, results):
+        if _key(res) == plain[r.q]:
             kept[name] += 1
         else:
-            changed.append({"wrapper": name, "q": r.q, "plain": plain[r.q], "wrapped": _key(retriever.search(w.q))})
+            changed.append({"wrapper": name, "q": r.q, "plain": plain[r.q], "wrapped": _key(res)})
     report["wrappers"] = len(WRAPPERS)
     report["kept"] = _pct(sum(kept.values()), len(triples))
     report["kept_by_wrapper"] = {name: _pct(kept[name], len(rows)) for name in WRAPPERS}

@@ -337,10 +337,10 @@ class Retriever:
             return Result(question, "none", miss="unclear")
         asked = message.question
         s = self.score(message)
-        if self.norm.out_of_scope(s.tokens + s.context):
-            return Result(question, "none", miss="out_of_scope", asked=asked)
         order = [int(i) for i in np.argsort(-s.fused, kind="stable")[:RANKED_KEPT]]
         ranked = tuple(Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0)
+        if self.norm.out_of_scope(s.tokens + s.context):
+            return Result(question, "none", miss="out_of_scope", asked=asked, ranked=ranked)
         if not ranked:
             return Result(question, "none", miss="out_of_scope", asked=asked)
         x = self.features(s, order)
