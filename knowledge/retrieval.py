@@ -1,4 +1,4 @@
-"""Question → entry retrieval: the message cut to its question, a lexical and a dense score fused, a calibrated decision.
+"""Question → entry retrieval: the message cut to its question, lexical and dense scores fused, a calibrated decision.
 
 1. knowledge/message.py removes greetings, self-introductions, thanks and emoji, and separates the asking
    sentence(s) from the story around them (context).

@@ -39,5 +39,7 @@ async def test_a_wrapped_question_gets_the_same_answer_as_the_plain_one(app):
     chat = FakeChat(app)
     await chat.send("siapa saja anggota bkad")
     plain = chat.text
-    await chat.send("Assalamualaikum wr wb 🙏\\nSaya sekdes Mekarjaya, Kab. Garut.\\nSiapa saja anggota BKAD?\\nTerima kasih")
+    await chat.send(
+        "Assalamualaikum wr wb 🙏\\nSaya sekdes Mekarjaya, Kab. Garut.\\nSiapa saja anggota BKAD?\\nTerima kasih"
+    )
     assert chat.text == plain
