@@ -89,6 +89,11 @@ def _clean(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=20_000)
+def _fold_word(word: str) -> tuple[str, ...]:
+    return tuple(fold(word).split())
+
+
 @dataclass
 class _Clause:
     words: list[str]  # the original words
@@ -100,7 +105,7 @@ class _Clause:
         words = text.split()
         folded, owner = [], []
         for i, w in enumerate(words):
-            for t in fold(w).split():
+            for t in _fold_word(w):
                 folded.append(t)
                 owner.append(i)
         return cls(words, folded, owner)

@@ -48,7 +48,7 @@ VAGUE_TOKENS = 3
 LEXICAL_WEIGHT = 0.7
 DENSE_LOW = 0.25
 DENSE_HIGH = 0.85
-DENSE_MAX_WORDS = 48
+DENSE_MAX_WORDS = 32
 # Outcome of the ranking the Result keeps (suggestions need at most 3).
 RANKED_KEPT = 5
 # A third suggestion is shown only when its fused score is within this of the best.
