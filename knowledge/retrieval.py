@@ -48,13 +48,14 @@ VAGUE_TOKENS = 3
 LEXICAL_WEIGHT = 0.7
 DENSE_LOW = 0.25
 DENSE_HIGH = 0.85
+# The encoder reads at most this many words of the message (its time grows with length; accuracy did not).
 DENSE_MAX_WORDS = 32
-# Outcome of the ranking the Result keeps (suggestions need at most 3).
+# How many of the best-ranked entries the Result keeps (suggestions need at most 3).
 RANKED_KEPT = 5
 # A third suggestion is shown only when its fused score is within this of the best.
 THIRD_WITHIN = 15.0
 
-MISSES = ("out_of_scope", "not_in_texts", "unclear")
+MISSES = ("out_of_scope", "not_in_texts", "unclear")  # the values of Result.miss
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class Retriever:
         self.norm = normaliser
         self.cfg = cfg
         self.entries = list(kb.entries)
+        self.position = {e.id: i for i, e in enumerate(self.entries)}
         directory = getattr(kb, "directory", None)
         self.stripper = stripper or normaliser.stripper
         self.calibration = calibration or Calibration.for_directory(directory)
@@ -358,7 +360,7 @@ class Retriever:
         sugg = tuple(ranked[:2]) + tuple(m for m in ranked[2 : self.cfg.suggestions] if m.score >= floor)
         if missing and p_answer >= self.cfg.answer_probability:
             # Close in wording, but about another thing: in scope, and the texts at hand do not settle it.
-            named = tuple(m for m in ranked if set(missing) & self.entry_tokens[self.entries.index(m.entry)])
+            named = tuple(m for m in ranked if set(missing) & self.entry_tokens[self.position[m.entry.id]])
             sugg = tuple(dict.fromkeys(sugg[:1] + named[:1] + sugg[1:]))[: self.cfg.suggestions]
             return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
         if p_suggest >= self.cfg.suggest_probability:
