@@ -1,39 +1,51 @@
-"""Retrieval benchmark: accuracy and latency of the project's retrieval vs two baselines, and growth.
+"""Retrieval benchmark: accuracy, latency, start-up and memory of the hybrid retrieval vs its parts and baselines.
 
-Run: ./pandu-bench retrieval [--rounds N] [--scale 1,10,100]
+Run: ./pandu-bench retrieval [--rounds N] [--skip-startup]
 
-Baselines over the same entries, measured in the same run:
-  * WRatio: rapidfuzz `WRatio` of the raw question against every raw phrasing and title (rapidfuzz's own
-    `default_process`: lower case, non-alphanumerics stripped; no project normalisation), entry = best phrasing.
-  * BM25: `bm25s` (Lucene BM25) with one document per entry (title + phrasings + answer), lower-cased word tokens,
-    no stemming or stop words.
-A baseline has no "suggest" band of its own: at or above its threshold it answers its best entry, below it it
-offers its top three as suggestions (the most generous reading of top-3). Its threshold is the one that
-maximises top-1 + out-of-scope rejection − wrong answers on the dev questions (the file this retrieval's
-thresholds were tuned on); the held-out file is scored with the same thresholds, no re-tuning.
-Accuracy uses knowledge/evaluate.py unchanged. Latencies are medians over rounds of each round's p50/p99.
+Methods, all over the same entries, measured in the same run:
+  * Pandu hybrid (USE): the shipped retriever — message stripping, lexical + USE v3 cosine, calibrated decision.
+  * Pandu hybrid (char n-grams): the same with the alternative encoder (TF-IDF of character 3–5-grams fitted
+    on the knowledge base, reduced to 256 dimensions by SVD; numpy only). Its decision uses the USE-fitted
+    calibration, so read its ranking columns.
+  * Pandu lexical only: the same retriever without a dense score (same stripping and calibration).
+  * USE alone / char n-grams alone: the cosine to the best phrasing of each entry, raw question, no stripping.
+  * WRatio: rapidfuzz `WRatio` of the raw question against every raw phrasing; BM25: `bm25s`, one document per
+    entry (title + phrasings + answer), lower-cased word tokens, no stemming or stop words.
+A baseline (the last four) answers its best entry at or above its threshold and otherwise offers its top three.
+Its threshold maximises top-1 + out-of-scope rejection − wrong answers on the blind set's tune half (the half the
+hybrid's fusion weight and calibration were fitted on); every other set is scored with the same threshold.
+Question sets: the blind set's test half and the real questions are held out (never tuned on); dev, extra and
+the tune half are not. "wrapped" = every question under the 10 wrappers of knowledge/metamorphic.py.
+Latency: per question, medians over rounds of each round's p50/p99 of wall time, and the p99 of the thread's CPU
+time (what a question costs when it need not wait for a core another process holds), over all KB phrasings, the
+dev and blind questions, and a fifth of their wrapped forms. Start-up and RSS: a fresh `python` process that imports the bot
+and loads the knowledge base (median of 3).
 """
 
 from __future__ import annotations
 
 import argparse
-import random
-import string
-from dataclasses import replace
+import json
+import math
+import subprocess
+import sys
+import time
+from collections import Counter
 
-import common  # noqa: F401  (puts the repository on sys.path)
+import common
 import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process, utils
 
 from bot.config import load_config
-from knowledge import normalise
 from knowledge.base import KnowledgeBase, load_kb
-from knowledge.evaluate import evaluate, read_questions
-from knowledge.normalise import Normaliser
+from knowledge.dense import DenseIndex, default_encoder
+from knowledge.evaluate import Row, evaluate, read_questions, wrapped_rows
+from knowledge.normalise import Normaliser, fold
 from knowledge.retrieval import Match, Result, Retriever
 
 TOP = 3
+DATA = common.REPO / "tests" / "data"
 
 
 class Baseline:
@@ -65,27 +77,26 @@ class Baseline:
     def search(self, question: str) -> Result:
         """The same Result shape as the project's retriever, so evaluate() applies unchanged."""
         idx, sc = self.top(question)
-        matches = [Match(self.entries[i], float(v)) for i, v in zip(idx, sc) if v > 0]
+        matches = tuple(Match(self.entries[i], float(v)) for i, v in zip(idx, sc) if v > 0)
         if not matches:
             return Result(question, "none")
         if matches[0].score >= self.threshold:
-            return Result(question, "answer", best=matches[0])
-        return Result(question, "suggest", best=matches[0], suggestions=tuple(matches))
+            return Result(question, "answer", best=matches[0], ranked=matches)
+        return Result(question, "suggest", best=matches[0], suggestions=matches, ranked=matches)
 
-    def tune(self, rows) -> dict:
-        """Pick the threshold maximising top-1 + OOS rejection − wrong answers on rows; return that report."""
+    def tune(self, rows) -> None:
+        """Pick the threshold maximising top-1 + OOS rejection − wrong answers on rows."""
         self._cache = {}
         try:
             tops = sorted({float(self.top(r.q)[1][0]) for r in rows} | {float("inf")})
-            best_key, best = None, None
+            best_key, best_t = None, 0.0
             for t in tops:
                 self.threshold = t
                 rep = evaluate(self, rows)
                 key = (rep["top1"] + rep["oos_rejection"] - rep["wrong_answer"], -rep["wrong_answer"], rep["top3"])
                 if best_key is None or key > best_key:
-                    best_key, best = key, (t, rep)
-            self.threshold = best[0]
-            return best[1]
+                    best_key, best_t = key, t
+            self.threshold = best_t
         finally:
             self._cache = None
 
@@ -125,183 +136,229 @@ class BM25Baseline(Baseline):
         return np.asarray(self.model.get_scores(toks), dtype=np.float32)
 
 
+class CharNgramEncoder:
+    """The alternative encoder: TF-IDF of character 3–5-grams of folded text, fitted on the knowledge base's
+    phrasings, titles and answers, projected to `dims` dimensions by SVD and L2-normalised. Numpy only."""
+
+    name = "char 3–5-gram TF-IDF + SVD (fitted on the KB)"
+
+    def __init__(self, kb: KnowledgeBase, dims: int = 256):
+        docs = [fold(t) for e in kb.entries for t in (*e.questions, e.title, e.answer)]
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(set(self._grams(d)))
+        self.vocab = {g: i for i, g in enumerate(df)}
+        self.idf = np.array([math.log(len(docs) / df[g]) + 1.0 for g in self.vocab], dtype=np.float32)
+        X = np.stack([self._tfidf(d) for d in docs])
+        _, _, vt = np.linalg.svd(X, full_matrices=False)
+        self.proj = vt[:dims].T.astype(np.float32)
+
+    @staticmethod
+    def _grams(text: str) -> list[str]:
+        t = f" {text} "
+        return [t[i : i + n] for n in (3, 4, 5) for i in range(len(t) - n + 1)]
+
+    def _tfidf(self, text: str) -> np.ndarray:
+        v = np.zeros(len(self.vocab), dtype=np.float32)
+        for g, c in Counter(self._grams(text)).items():
+            j = self.vocab.get(g)
+            if j is not None:
+                v[j] = 1.0 + math.log(c)
+        v *= self.idf
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        z = np.stack([self._tfidf(fold(t)) for t in texts]) @ self.proj if texts else np.zeros((0, self.proj.shape[1]))
+        return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+    encode_fresh = encode
+
+
+class DenseAlone(Baseline):
+    """An encoder alone: cosine of the raw question to each entry's best phrasing (or title)."""
+
+    def __init__(self, kb: KnowledgeBase, encoder, name: str):
+        super().__init__(kb)
+        self.name = name
+        texts, owner = [], []
+        for i, e in enumerate(self.entries):
+            for phrase in (*e.questions, e.title):
+                texts.append(fold(phrase))
+                owner.append(i)
+        self.index = DenseIndex(encoder, texts, owner, len(self.entries))
+
+    def scores(self, question: str) -> np.ndarray:
+        return np.maximum(self.index.scores([fold(question)]), 0.0)
+
+
 class Ours:
-    """The project's retriever, under the same interface."""
+    """The project's retriever (or a variant), under the same interface."""
 
-    name = "Pandu retrieval"
-
-    def __init__(self, kb: KnowledgeBase, norm: Normaliser, cfg):
-        self.retriever = Retriever(kb, norm, cfg)
-        self.threshold = cfg.answer_score
+    def __init__(self, name: str, retriever: Retriever):
+        self.name = name
+        self.retriever = retriever
+        self.threshold = float("nan")
 
     def search(self, question: str) -> Result:
         return self.retriever.search(question)
 
-
-def cold_stemmer() -> None:
-    """Forget the stem cache so index time includes stemming, as at a real start."""
-    normalise._stem.cache_clear()
+    def rank(self, question: str, limit: int | None = None) -> list[Match]:
+        return self.retriever.rank(question, limit)
 
 
-def synthetic_kb(kb: KnowledgeBase, factor: int, seed: int = 7) -> KnowledgeBase:
-    """The KB plus (factor − 1) perturbed copies of every entry, each copy with new ids and three new words."""
-    if factor <= 1:
-        return kb
-    rng = random.Random(seed)
-    letters = string.ascii_lowercase
-    entries = list(kb.entries)
-    for k in range(1, factor):
-        for e in kb.entries:
-            words = ["".join(rng.choice(letters) for _ in range(rng.randint(6, 9))) for _ in range(3)]
-
-            def perturb(text: str) -> str:
-                toks = text.split()
-                if len(toks) > 2:
-                    j = rng.randrange(len(toks) - 1)
-                    toks[j], toks[j + 1] = toks[j + 1], toks[j]
-                toks[rng.randrange(len(toks))] = rng.choice(words)
-                return " ".join(toks)
-
-            entries.append(
-                replace(
-                    e,
-                    id=f"{e.id}-s{k}",
-                    title=perturb(e.title),
-                    questions=tuple(perturb(q) for q in e.questions),
-                    answer=e.answer + " " + " ".join(words),
-                    related=(),
-                )
-            )
-    return KnowledgeBase(entries, kb.regulations, kb.version, kb.date, kb.directory, [])
+def cpu_each(fn, items) -> list[float]:
+    """Each call's CPU time of this thread in ms (what the call costs, without waiting for a busy core)."""
+    out = []
+    clock = time.thread_time_ns
+    for item in items:
+        t0 = clock()
+        fn(item)
+        out.append((clock() - t0) / 1e6)
+    return out
 
 
-def latency(method, queries: list[str], rounds: int) -> tuple[float, float, float]:
-    """(median p50, median p99, median max) in ms over rounds; one warm-up pass first."""
+def latency(method, queries: list[str], rounds: int) -> tuple[float, float, float, float]:
+    """(median p50, median p99, median max, median CPU-time p99) in ms over rounds; one warm-up pass first."""
     for q in queries[:50]:
         method.search(q)
-    p50, p99, mx = [], [], []
+    p50, p99, mx, cpu99 = [], [], [], []
     for _ in range(rounds):
         t = common.time_each(method.search, queries)
         p50.append(common.percentile(t, 50))
         p99.append(common.percentile(t, 99))
         mx.append(max(t))
-    return common.median(p50), common.median(p99), common.median(mx)
+        cpu99.append(common.percentile(cpu_each(method.search, queries), 99))
+    return common.median(p50), common.median(p99), common.median(mx), common.median(cpu99)
 
 
-def build(kind: str, kb: KnowledgeBase, norm: Normaliser, cfg):
-    if kind == "ours":
-        return Ours(kb, norm, cfg)
-    return {"wratio": WRatioBaseline, "bm25": BM25Baseline}[kind](kb)
+STARTUP = """
+import json, time, resource
+t0 = time.perf_counter()
+from bot.app import load_knowledge
+from bot.config import load_config
+t1 = time.perf_counter()
+from knowledge import retrieval
+if {lexical}:
+    _orig = retrieval.Retriever.__init__
+    retrieval.Retriever.__init__ = lambda self, *a, **k: _orig(self, *a, **{{**k, "dense": False}})
+k = load_knowledge(load_config({config!r}))
+t2 = time.perf_counter()
+k.retriever.search("apa itu bkad")
+t3 = time.perf_counter()
+rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+print(json.dumps({{"import": t1 - t0, "load": t2 - t1, "first": t3 - t2, "rss": rss}}))
+"""
+
+
+def startup(lexical: bool, rounds: int = 3) -> dict:
+    """Median import / load / first-question seconds and RSS MiB of a fresh process."""
+    runs = []
+    for _ in range(rounds):
+        code = STARTUP.format(lexical=lexical, config=str(common.REPO / "config.toml"))
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=common.REPO, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {k: common.median(r[k] for r in runs) for k in runs[0]}
+
+
+def question_sets() -> dict[str, list[Row]]:
+    blind = DATA / "blind-questions.jsonl"
+    sets = {
+        "blind test half (held out)": read_questions(blind, "test"),
+        "real questions (held out)": read_questions(DATA / "real-questions.jsonl"),
+        "blind tune half (tuned on)": read_questions(blind, "tune"),
+        "dev (tuned on)": read_questions(common.DEV_QUESTIONS),
+    }
+    sets["blind test half, wrapped"] = [w for _, _, w in wrapped_rows(sets["blind test half (held out)"])]
+    sets["dev, wrapped"] = [w for _, _, w in wrapped_rows(sets["dev (tuned on)"])]
+    return sets
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=5, help="timed rounds per method (default 5)")
-    ap.add_argument("--scale", default="1,10,100", help="KB size factors for the growth table")
-    ap.add_argument("--scale-rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds per method (default 3)")
+    ap.add_argument("--skip-startup", action="store_true", help="skip the fresh-process start-up/RSS rows")
     args = ap.parse_args()
-    common.heading("Retrieval: Pandu vs WRatio vs BM25")
+    common.heading("Retrieval: hybrid vs lexical vs encoders alone vs WRatio vs BM25")
 
     config = load_config(common.REPO / "config.toml")
-    cfg = config.retrieval
-    load_ms = []
-    for _ in range(args.rounds):
-        ms, kb = common.timed(lambda: load_kb(config.knowledge_dir))
-        load_ms.append(ms)
-    if kb.problems:
-        print(f"note: the knowledge base has {len(kb.problems)} validation problem(s); measured anyway\n")
-    norm = Normaliser.from_file(config.knowledge_dir / "normalisation.toml")
-    dev = read_questions(common.DEV_QUESTIONS)
-    held = read_questions(common.HELD_OUT_QUESTIONS) if common.HELD_OUT_QUESTIONS.is_file() else []
-    phrasings = [q for e in kb.entries for q in e.questions]
-    queries = phrasings + [r.q for r in dev]
-
-    kinds = ["ours", "wratio", "bm25"]
-    methods, index_ms = {}, {k: [] for k in kinds}
-    for _ in range(args.rounds):
-        for k in kinds:
-            cold_stemmer()
-            ms, m = common.timed(lambda: build(k, kb, norm, cfg))
-            index_ms[k].append(ms)
-            methods[k] = m
-    acc_dev, acc_held = {}, {}
-    for k in kinds:
-        m = methods[k]
-        acc_dev[k] = m.tune(dev) if k != "ours" else evaluate(m, dev)
-        acc_held[k] = evaluate(m, held) if held else None
-
-    n_phr = sum(len(e.questions) + 1 for e in kb.entries)
+    norm = Normaliser.for_directory(config.knowledge_dir)
+    kb = load_kb(config.knowledge_dir, norm)
+    use = default_encoder()
+    ms_char, char = common.timed(lambda: CharNgramEncoder(kb))
+    methods = [
+        Ours("Pandu hybrid (USE)", Retriever(kb, norm, config.retrieval)),
+        Ours("Pandu hybrid (char n-grams)", Retriever(kb, norm, config.retrieval, encoder=char)),
+        Ours("Pandu lexical only", Retriever(kb, norm, config.retrieval, dense=False)),
+        DenseAlone(kb, use, "USE v3 alone"),
+        DenseAlone(kb, char, "char n-grams alone"),
+        WRatioBaseline(kb),
+        BM25Baseline(kb),
+    ]
+    sets = question_sets()
+    tune = sets["blind tune half (tuned on)"]
+    for m in methods:
+        if isinstance(m, Baseline):
+            m.tune(tune)
     print(
-        f"{len(kb.entries)} entries, {n_phr} phrasings+titles; dev questions: {len(dev)} "
-        f"({sum(not r.oos for r in dev)} in scope); held-out: {len(held)}. Rounds: {args.rounds}.\n"
+        f"{len(kb.entries)} entries, {sum(len(e.questions) + 1 for e in kb.entries)} phrasings+titles; "
+        + "; ".join(f"{k}: {len(v)}" for k, v in sets.items())
+        + f". Decision: answer_probability {config.retrieval.answer_probability}, "
+        f"suggest_probability {config.retrieval.suggest_probability}.\n"
     )
-    for label, acc, rows in (("dev questions", acc_dev, dev), ("held-out questions", acc_held, held)):
+    for label, rows in sets.items():
         if not rows:
             continue
-        print(f"Accuracy on the {label} ({len(rows)} rows; thresholds tuned on the dev questions):\n")
-        print(
-            common.table(
-                ["method", "threshold", "top-1 %", "top-3 %", "OOS rejected %", "wrong % of rows"],
-                [
-                    [
-                        methods[k].name,
-                        common.fmt(methods[k].threshold, 1),
-                        acc[k]["top1"],
-                        acc[k]["top3"],
-                        acc[k]["oos_rejection"],
-                        acc[k]["wrong_answer"],
-                    ]
-                    for k in kinds
-                ],
-            )
-        )
+        print(f"Accuracy, {label} ({len(rows)} rows), %:\n")
+        table = []
+        for m in methods:
+            rep = evaluate(m, rows)
+            table.append([
+                m.name, common.fmt(m.threshold, 2), rep["rank_top1"], rep["rank_top3"], rep["top1"], rep["top3"],
+                rep["wrong_answer"], rep["oos_rejection"], rep["unanswerable_declined"],
+            ])
+        print(common.table(
+            ["method", "threshold", "rank top-1", "rank top-3", "top-1", "top-3", "wrong", "OOS declined",
+             "unanswerable declined"], table))
         print()
 
-    lat = {k: latency(methods[k], queries, args.rounds) for k in kinds}
-    base = lat["ours"]
-    print(f"Latency per question over {len(queries)} questions (all KB phrasings + dev questions), ms:\n")
-    print(
-        common.table(
-            ["method", "p50", "p99", "max", "p99 vs Pandu", "load+index ms", "index vs Pandu"],
-            [
-                [
-                    methods[k].name,
-                    common.fmt(lat[k][0], 3),
-                    common.fmt(lat[k][1], 3),
-                    common.fmt(lat[k][2], 2),
-                    f"{lat[k][1] / base[1]:.2f}×",
-                    common.fmt(common.median(load_ms) + common.median(index_ms[k]), 0),
-                    f"{common.median(index_ms[k]) / common.median(index_ms['ours']):.2f}×",
-                ]
-                for k in kinds
-            ],
-        )
-    )
-    print(f"\n(load_kb: {common.fmt(common.median(load_ms), 0)} ms of that; index: stem cache cleared first)\n")
-
-    factors = [int(f) for f in args.scale.split(",") if f.strip()]
-    if not factors:
+    rows = [r for rs in (sets["dev (tuned on)"], sets["blind test half (held out)"], tune) for r in rs]
+    queries = [q for e in kb.entries for q in e.questions] + [r.q for r in rows] + [
+        w.q for _, _, w in wrapped_rows(rows)
+    ][::5]
+    long = [r.q for r in rows if r.long]
+    lat = {m.name: latency(m, queries, args.rounds) for m in methods}
+    lat_long = {m.name: latency(m, long, args.rounds) for m in methods[:3]}
+    base = lat["Pandu lexical only"]
+    print(f"Latency per question over {len(queries)} questions ({len(long)} long ones apart), ms:\n")
+    print(common.table(
+        ["method", "p50", "p99", "max", "CPU p99", "p99 vs lexical only", "long: p50", "long: p99"],
+        [[m.name, common.fmt(lat[m.name][0], 3), common.fmt(lat[m.name][1], 3), common.fmt(lat[m.name][2], 2),
+          common.fmt(lat[m.name][3], 3), f"{lat[m.name][1] / base[1]:.2f}×",
+          common.fmt(lat_long[m.name][0], 2) if m.name in lat_long else "—",
+          common.fmt(lat_long[m.name][1], 2) if m.name in lat_long else "—"] for m in methods]))
+    enc_q = [fold(q) for q in queries]
+    t_use = common.time_each(lambda q: use.encode_fresh([q]), enc_q)
+    t_char = common.time_each(lambda q: char.encode([q]), enc_q)
+    print(f"\nEncoders alone, ms per question: USE p50 {common.fmt(common.percentile(t_use, 50), 3)} "
+          f"p99 {common.fmt(common.percentile(t_use, 99), 3)}; char n-grams p50 "
+          f"{common.fmt(common.percentile(t_char, 50), 3)} p99 {common.fmt(common.percentile(t_char, 99), 3)} "
+          f"(fitted in {common.fmt(ms_char, 0)} ms).")
+    try:
+        load = open("/proc/loadavg").read().split()[:3]
+        print(f"Load average during the run: {' '.join(load)} (other processes share the 2 cores).\n")
+    except OSError:
+        pass
+    if args.skip_startup:
         return
-    sample = random.Random(1).sample(phrasings, min(150, len(phrasings))) + [r.q for r in dev]
-    rows, first = [], {}
-    for f in factors:
-        big = synthetic_kb(kb, f)
-        n = sum(len(e.questions) + 1 for e in big.entries)
-        for k in kinds:
-            cold_stemmer()
-            ms, m = common.timed(lambda: build(k, big, norm, cfg))
-            p50, p99, _ = latency(m, sample, args.scale_rounds)
-            first.setdefault(k, p99)
-            rows.append(
-                [f"{f}×", len(big.entries), n, m.name, common.fmt(ms, 0), common.fmt(p50, 3), common.fmt(p99, 3),
-                 f"{p99 / first[k]:.1f}×"]
-            )
-            del m
-    print(
-        f"Growth: synthetic KB (perturbed copies, 3 new words each), {len(sample)} questions, "
-        f"{args.scale_rounds} rounds, ms:\n"
-    )
-    print(common.table(["size", "entries", "phrasings", "method", "index ms", "p50", "p99", "p99 vs 1×"], rows))
+    hybrid, lexical = startup(False), startup(True)
+    print("Start-up of a fresh process (import the bot, load, validate and index the KB, first question), "
+          "median of 3:\n")
+    print(common.table(
+        ["retriever", "import s", "load + index s", "first question s", "total s", "RSS MiB", "RSS vs lexical"],
+        [[name, common.fmt(r["import"], 2), common.fmt(r["load"], 2), common.fmt(r["first"], 3),
+          common.fmt(r["import"] + r["load"] + r["first"], 2), common.fmt(r["rss"], 1),
+          f"{r['rss'] / lexical['rss']:.2f}×"] for name, r in (("hybrid (USE)", hybrid), ("lexical only", lexical))]))
 
 
 if __name__ == "__main__":

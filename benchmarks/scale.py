@@ -72,8 +72,8 @@ def fill(storage, n: int, rng: random.Random) -> None:
                 [(k, now - 86400 * 30, now - rng.random() * 86400 * 30) for k in keys],
             )
             db.conn.executemany(
-                "INSERT INTO chat_state (chat_key, mode, data, updated_at) VALUES (?, '', '{}', ?)",
-                [(k, now) for k in keys],
+                "INSERT INTO chat_focus (chat_key, focus, updated_at) VALUES (?, ?, ?)",
+                [(k, json.dumps({"frames": [], "menus": []}), now) for k in keys],
             )
             db.conn.executemany(
                 "INSERT INTO menus (menu_id, chat_key, created_at, choices) VALUES (?, ?, ?, ?)",
@@ -94,7 +94,7 @@ def fill(storage, n: int, rng: random.Random) -> None:
 
 
 def copy_proposal(db, keys: list[str]) -> None:
-    """Give each chat a copy of the template's proposal (row, answers, and the chat mode pointing at it)."""
+    """Give each chat a copy of the template's proposal (row, answers, and the chat focus pointing at it)."""
     cols = [c.name for c in db["proposals"].columns if c.name not in ("id", "chat_key")]
     prop = db.execute(f"SELECT id, {', '.join(cols)} FROM proposals WHERE chat_key = ?", [TEMPLATE]).fetchone()
     if prop is None:
@@ -103,7 +103,7 @@ def copy_proposal(db, keys: list[str]) -> None:
     answers = db.execute(
         f"SELECT {', '.join(acols)} FROM proposal_answers WHERE proposal_id = ?", [prop[0]]
     ).fetchall()
-    mode = db.execute("SELECT mode FROM chat_state WHERE chat_key = ?", [TEMPLATE]).fetchone()
+    focus = db.execute("SELECT focus FROM chat_focus WHERE chat_key = ?", [TEMPLATE]).fetchone()
     first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM proposals").fetchone()[0]
     ids = range(first, first + len(keys))
     db.conn.executemany(
@@ -115,11 +115,13 @@ def copy_proposal(db, keys: list[str]) -> None:
         f"VALUES ({', '.join('?' * (len(acols) + 2))})",
         [(i, k, *a) for i, k in zip(ids, keys) for a in answers],
     )
-    if mode:
-        db.conn.executemany(
-            "UPDATE chat_state SET mode = ?, data = ? WHERE chat_key = ?",
-            [(mode[0], json.dumps({"pid": i}), k) for i, k in zip(ids, keys)],
-        )
+    if focus:  # the template's focus with its proposal id replaced by each copy's own
+        template = json.loads(focus[0])
+        rows = []
+        for i, k in zip(ids, keys):
+            frames = [{**f, "proposal": i} if "proposal" in f else f for f in template.get("frames", [])]
+            rows.append((json.dumps({**template, "frames": frames}), k))
+        db.conn.executemany("UPDATE chat_focus SET focus = ? WHERE chat_key = ?", rows)
 
 
 def size_mb(path: str) -> float:

@@ -52,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(q)
     q.add_argument("--limit", type=int, default=20)
 
-    p = sub.add_parser("eval", help="evaluate retrieval on a question file (JSONL)")
+    p = sub.add_parser("eval", help="evaluate retrieval on a question file (JSONL), plain and wrapped")
     _common(p)
-    p.add_argument("file")
+    p.add_argument("file", nargs="?", help="question file (JSONL); not needed with --refit")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--split", choices=("tune", "test"), help="only the rows of this half of a blind set")
+    p.add_argument("--plain", action="store_true", help="skip the wrapped (metamorphic) run")
+    p.add_argument("--failures", action="store_true", help="list every failing question")
+    p.add_argument("--refit", action="store_true", help="refit knowledge/calibration.toml (knowledge/calibrate.py)")
 
     p = sub.add_parser("whatsapp", help="serve the WhatsApp webhook (/webhook/whatsapp) with uvicorn")
     _common(p)
@@ -126,6 +130,11 @@ def _plain_result(res) -> str:
         return f"answer: {data['title']} [{'; '.join(data['citations'])}]"
     if data["outcome"] == "suggest":
         return "suggest: " + " | ".join(s["title"] for s in data["suggestions"])
+    if data["miss"] == "not_in_texts":
+        topics = " | ".join(s["title"] for s in data["suggestions"])
+        return "none: tidak diatur pasti dalam teks; topik terdekat: " + topics
+    if data["miss"] == "unclear":
+        return "none: belum ada pertanyaan"
     return "none: di luar cakupan"
 
 
@@ -164,22 +173,61 @@ def cmd_kb(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """`eval`: retrieval metrics on a question file."""
     from bot.app import load_knowledge
-    from knowledge.evaluate import evaluate, read_questions
+    from knowledge.evaluate import evaluate, evaluate_wrapped, read_questions
 
     cfg = _settings(args).config
+    if args.refit:
+        from knowledge import calibrate
+
+        return calibrate.main(["--knowledge", str(cfg.knowledge_dir)])
+    if not args.file:
+        raise ValueError("eval needs a question file (or --refit)")
     knowledge = load_knowledge(cfg)
-    report = evaluate(knowledge.retriever, read_questions(Path(args.file)))
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+    rows = read_questions(Path(args.file), args.split)
+    if not rows:
+        raise ValueError(f"no questions in {args.file}" + (f" with split {args.split}" if args.split else ""))
+    plain = evaluate(knowledge.retriever, rows)
+    wrapped = None if args.plain else evaluate_wrapped(knowledge.retriever, rows)
+    if args.json:  # the plain figures at the top level, the wrapped run under "wrapped"
+        print(json.dumps({**plain, "wrapped": wrapped}, ensure_ascii=False, indent=2))
         return 0
-    print(f"rows {report['rows']} (in scope {report['in_scope']}, out of scope {report['out_of_scope']})")
-    print(f"top-1          {report['top1']:5.1f} %")
-    print(f"top-3          {report['top3']:5.1f} %")
-    print(f"oos rejection  {report['oos_rejection']:5.1f} %")
-    print(f"wrong answers  {report['wrong_answer']:5.1f} % of all rows")
-    for f in report["failures"]:
+    print(
+        f"rows {plain['rows']} (in scope {plain['in_scope']}, out of scope {plain['out_of_scope']}, "
+        f"unanswerable {plain['unanswerable']})"
+        + (f"; wrapped: each under {wrapped['wrappers']} wrappers" if wrapped else "")
+    )
+    print(_eval_table(plain, wrapped))
+    for label, rep in (("plain", plain), ("wrapped", wrapped)):
+        if rep is None:
+            continue
+        print(f"{label} misses: " + (", ".join(f"{k} {v}" for k, v in sorted(rep["misses"].items())) or "none"))
+    if wrapped:
+        print(f"wrapped keep the plain outcome and entry: {wrapped['kept']:5.1f} %  (" + ", ".join(
+            f"{k} {v:.0f}" for k, v in wrapped["kept_by_wrapper"].items()) + ")")
+    shown = plain["failures"] if args.failures else plain["failures"][:15]
+    for f in shown:
         print(f"  - {f['problem']}: {f['q']!r} → {f.get('entry')} {f.get('suggestions', '')}")
+    if len(shown) < len(plain["failures"]):
+        print(f"  … {len(plain['failures']) - len(shown)} more (--failures lists them all)")
     return 0
+
+
+def _eval_table(plain: dict, wrapped: dict | None) -> str:
+    """The figures side by side: ranking alone vs decided, plain vs wrapped."""
+    cols = [("plain", plain)] + ([("wrapped", wrapped)] if wrapped else [])
+    lines = ["figure (%)                 " + "".join(f"{name:>10s}" for name, _ in cols)]
+    for label, key in (
+        ("ranking top-1 (no cut-off)", "rank_top1"),
+        ("ranking top-3 (no cut-off)", "rank_top3"),
+        ("decided top-1 (answered)", "top1"),
+        ("decided top-3 (+ topics)", "top3"),
+        ("wrong answers (all rows)", "wrong_answer"),
+        ("out of scope declined", "oos_rejection"),
+        ("unanswerable declined", "unanswerable_declined"),
+        ("unanswerable: nearest topic", "unanswerable_nearest"),
+    ):
+        lines.append(f"{label:27s}" + "".join(f"{rep[key]:10.1f}" for _, rep in cols))
+    return "\n".join(lines)
 
 
 def cmd_db(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from knowledge.settings import RetrievalConfig
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config.toml"
 
@@ -25,15 +27,6 @@ class StorageConfig:
 @dataclass(frozen=True)
 class KnowledgeConfig:
     path: str = "knowledge"
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    answer_score: float = 72.0
-    answer_margin: float = 4.0
-    suggest_score: float = 50.0
-    suggestions: int = 3
-    related: int = 3
 
 
 @dataclass(frozen=True)
@@ -141,19 +134,9 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
 
 
 def _check(cfg: Config) -> None:
-    r = cfg.retrieval
-    for name in ("answer_score", "suggest_score"):
-        v = getattr(r, name)
-        if not 0 <= v <= 100:
-            raise ConfigError(f"config: retrieval.{name} must be between 0 and 100, not {v}")
-    if r.suggest_score > r.answer_score:
-        raise ConfigError("config: retrieval.suggest_score must not be above retrieval.answer_score")
-    if not 0 <= r.answer_margin <= 50:
-        raise ConfigError(f"config: retrieval.answer_margin must be between 0 and 50, not {r.answer_margin}")
-    if not 2 <= r.suggestions <= 3:
-        raise ConfigError(f"config: retrieval.suggestions must be 2 or 3, not {r.suggestions}")
-    if not 0 <= r.related <= 5:
-        raise ConfigError(f"config: retrieval.related must be between 0 and 5, not {r.related}")
+    problems = cfg.retrieval.problems()  # the retrieval settings live in knowledge/ and check themselves
+    if problems:
+        raise ConfigError(f"config: {problems[0]}")
     if cfg.storage.busy_timeout_ms < 0:
         raise ConfigError("config: storage.busy_timeout_ms must not be negative")
     d = cfg.delivery

@@ -9,6 +9,7 @@ give as an answer to the step in focus.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from typing import Awaitable, Callable
 
@@ -50,9 +51,39 @@ def _field_name(ctx: Context, p: Proposal) -> str:
 
 
 def _read(ctx: Context, text: str, expecting: reading.Expecting) -> reading.Reading:
+    """The reading of a message at a step, its greeting, thanks or courtesy removed first ("Assalamualaikum pak,
+    sudah" is "sudah"; "Sukamaju, terima kasih pak" is the value "Sukamaju")."""
     menus = ctx.focus.menus
     labels = tuple(label for label, _ in menus[-1]) if menus else ()
-    return reading.read(text, expecting, labels, proposals.words(ctx), ctx.knowledge.retriever.norm.smalltalk)
+    words, talk = proposals.words(ctx), ctx.knowledge.retriever.norm.smalltalk
+    r = reading.read(text, expecting, labels, words, talk)
+    if r.kind not in ("value", "question"):
+        return r
+    m = ctx.knowledge.retriever.stripper.strip(text)
+    if not (m.greeting or m.thanks) or m.empty:
+        return r
+    inner = unwrap(text, m.removed)
+    if not inner or inner == text.strip():
+        return r
+    return reading.read(inner, expecting, labels, words, talk)
+
+
+def unwrap(text: str, pieces: tuple[str, ...]) -> str:
+    """`text` without the removed courtesy `pieces` at its start or end (punctuation around them too); the words
+    in between stay exactly as typed."""
+    out = text.strip()
+    changed = True
+    while changed:
+        changed = False
+        for piece in pieces:
+            pattern = r"\W*".join(re.escape(w) for w in piece.split())
+            head = re.match(rf"^\W*{pattern}[\W_]*", out, re.I)
+            if head and head.end() < len(out):
+                out, changed = out[head.end():], True
+            tail = re.search(rf"[\W_]*{pattern}\W*$", out, re.I)
+            if tail and tail.start() > 0:
+                out, changed = out[: tail.start()], True
+    return out.strip()
 
 
 def _older_menu_label(ctx: Context, text: str) -> str | None:

@@ -55,7 +55,8 @@ def excerpt_reply(ctx: Context, entry: Entry) -> Reply:
 
 
 async def answer_question(ctx: Context, question: str, result: Result | None = None) -> list[Reply]:
-    """Answer a free-text question: the entry, "Maksud Bapak/Ibu:" with topics, or out of scope.
+    """Answer a free-text question: the entry; "Maksud Bapak/Ibu:" with topics (unclear); in scope but not
+    settled by the texts (closest topics, ask the Camat/Dinas PMD); or out of scope.
 
     `result` is the retriever's result for the question when the caller has already searched for it.
     """
@@ -81,9 +82,13 @@ async def answer_question(ctx: Context, question: str, result: Result | None = N
     log.debug("question outcome=%s score=%.1f", result.outcome, result.best.score if result.best else 0.0)
     if result.outcome == "answer" and result.entry is not None:
         return [entry_reply(ctx, result.entry)]
-    if result.outcome == "suggest":
-        choices = tuple(Choice(m.entry.title, f"kb:show:{m.entry.id}") for m in result.suggestions)
-        return [Reply(texts.SUGGEST, choices=choices)]
+    topics = tuple(Choice(m.entry.title, f"kb:show:{m.entry.id}") for m in result.suggestions)
+    if result.outcome == "suggest":  # unclear: which of these topics?
+        return [Reply(texts.SUGGEST, choices=topics)]
+    if result.miss == "not_in_texts" and topics:  # in scope, but the texts do not settle it
+        return [Reply(texts.NOT_IN_TEXTS, choices=topics)]
+    if result.miss == "unclear":  # nothing left once greetings and introductions are removed
+        return [Reply(texts.NO_QUESTION, choices=main_menu_choices())]
     return [Reply(texts.NOT_FOUND, choices=main_menu_choices())]
 
 

@@ -65,6 +65,12 @@ NOT_FOUND = (
     "Bersama, BKAD, Musyawarah antar-Desa, BUM Desa bersama, dan penyelesaian perselisihan.\n\n"
     "Silakan ketik pertanyaan lain, atau pilih menu."
 )
+NOT_IN_TEXTS = (
+    "Maaf, teks peraturan yang tersedia di Pandu tidak menjawab hal itu secara pasti, jadi Pandu tidak akan "
+    "menebak. Untuk kepastian, silakan tanyakan ke Camat atau Dinas PMD kabupaten/kota.\n\n"
+    "Topik terdekat yang ada dasarnya:"
+)
+NO_QUESTION = "Baik, Bapak/Ibu. Silakan tulis pertanyaan tentang kerja sama Desa, atau pilih menu."
 GREETING_SHORT = "Halo, Bapak/Ibu. Ada yang bisa saya bantu tentang kerja sama Desa?"
 THANKS = "Sama-sama, Bapak/Ibu. Silakan bertanya lagi kapan saja."
 

@@ -61,9 +61,8 @@ class Normaliser:
         scope = data.get("out_of_scope", {})
         self.oos_terms = [tuple(self.tokens(term)) for term in scope.get("terms", []) if self.tokens(term)]
         self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
-        talk = data.get("smalltalk", {})
-        self.greetings = {fold(g) for g in talk.get("greetings", [])}
-        self.thanks = {fold(t) for t in talk.get("thanks", [])}
+        self.key_terms = list(data.get("key_terms", {}).get("terms", []))
+        self._stripper = None  # the message stripper of the same knowledge directory (set by for_directory)
 
     @classmethod
     def from_file(cls, path: Path = DEFAULT_FILE) -> "Normaliser":
@@ -76,8 +75,22 @@ class Normaliser:
     @classmethod
     def for_directory(cls, directory: Path) -> "Normaliser":
         """The normaliser of a knowledge directory: its normalisation.toml, else the default one."""
+        from knowledge.message import MessageStripper
+
         path = Path(directory) / "normalisation.toml"
-        return cls.from_file(path) if path.is_file() else cls.default()
+        norm = cls.from_file(path) if path.is_file() else cls.default()
+        if path.is_file():
+            norm._stripper = MessageStripper.for_directory(directory)
+        return norm
+
+    @property
+    def stripper(self):
+        """The MessageStripper (knowledge/messages.toml) used with this normaliser."""
+        if self._stripper is None:
+            from knowledge.message import default_stripper
+
+            self._stripper = default_stripper()
+        return self._stripper
 
     def _replace_phrases(self, tokens: list[str]) -> list[str]:
         for _ in range(_MAX_PASSES):
@@ -126,22 +139,8 @@ class Normaliser:
         return any(tokens[i : i + len(term)] == list(term) for term in self.oos_terms for i in range(n - len(term) + 1))
 
     def smalltalk(self, text: str) -> str | None:
-        """'greeting' or 'thanks' when the message is only that, else None."""
-        folded = fold(text)
-        if not folded:
-            return None
-        if folded in self.greetings:
-            return "greeting"
-        if folded in self.thanks:
-            return "thanks"
-        # "halo pak", "terima kasih banyak bu": a greeting/thanks plus only stop words or fillers.
-        rest = [t for t in folded.split() if t not in self.stopwords and t not in {"banyak", "ya", "bapak", "ibu"}]
-        joined = " ".join(rest)
-        if joined in self.greetings:
-            return "greeting"
-        if joined in self.thanks:
-            return "thanks"
-        return None
+        """'greeting' or 'thanks' when the message is only that (knowledge/messages.toml), else None."""
+        return self.stripper.smalltalk(text)
 
 
 @lru_cache(maxsize=1)

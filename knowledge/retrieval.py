@@ -1,4 +1,15 @@
-"""Question → entry retrieval: normalised text, rapidfuzz over all phrasings, IDF-weighted coverage."""
+"""Question → entry retrieval: the message cut to its question, lexical and dense scores fused, a calibrated decision.
+
+1. knowledge/message.py removes greetings, self-introductions, thanks and emoji, and separates the asking
+   sentence(s) from the story around them (context).
+2. Lexical score: normalised, stemmed tokens; IDF-weighted recall and precision against every phrasing, plus
+   the entry's support and a small fuzzy tie-breaker (0–100). Context words count for less.
+3. Dense score: the cosine of the question to the entry's phrasings (knowledge/dense.py).
+4. Fused score = LEXICAL_WEIGHT · lexical + (1 − LEXICAL_WEIGHT) · rescaled dense, 0–100; entries ranked by it.
+5. Decision (knowledge/calibration.py): answer when the estimated probability that the best entry is right
+   reaches `answer_probability`; else offer the closest topics when one of them is likely right; else a miss,
+   which says whether the question is out of scope or in scope but not settled by the texts.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.config import RetrievalConfig
 from knowledge.base import Entry, KnowledgeBase
-from knowledge.normalise import Normaliser
+from knowledge.calibration import FEATURES, Calibration
+from knowledge.citations import article_of
+from knowledge.message import Message, MessageStripper
+from knowledge.normalise import Normaliser, fold
+from knowledge.settings import RetrievalConfig
 
-# How a phrasing's score weighs recall (share of the question's IDF weight that the phrasing contains)
-# against precision (share of the phrasing's IDF weight that the question contains): score =
-# 100 · recall^RECALL_EXP · precision^(1 − RECALL_EXP). A question should be explained fully; a phrasing
-# may say a little more than the question.
+# How a phrasing's lexical score weighs recall (share of the question's IDF weight that the phrasing contains)
+# against precision (share of the phrasing's IDF weight that the question contains).
 RECALL_EXP = 0.65
 # Entry-level support: the question's words found anywhere in the entry (all phrasings, title, answer).
 ENTRY_WEIGHT = 0.25
@@ -24,8 +36,26 @@ FUZZY_WEIGHT = 0.10
 # A question word not in the knowledge base is corrected to the closest known word at this ratio.
 TYPO_CUTOFF = 84
 TYPO_MIN_LEN = 4
-# search() ranks only the best few entries (suggestions need at most 3, the margin the 2nd).
+FIX_CACHE = 50_000  # unknown words whose reading is remembered
+# A word the knowledge base does not know weighs this share of the rarest known word's IDF: enough that a
+# question about something else scores low, not so much that one stray word sinks a clear match.
+UNKNOWN_WEIGHT = 0.5
+# Words of the context (sentences around the asking one) weigh this much against the question's own words.
+CONTEXT_WEIGHT = 0.3
+# A question with fewer known words than this is vague: its context counts in full.
+VAGUE_TOKENS = 3
+# Fusion: the dense cosine is rescaled from [DENSE_LOW, DENSE_HIGH] to [0, 1] before weighting.
+LEXICAL_WEIGHT = 0.7
+DENSE_LOW = 0.25
+DENSE_HIGH = 0.85
+# The encoder reads at most this many words of the message (its time grows with length; accuracy did not).
+DENSE_MAX_WORDS = 32
+# How many of the best-ranked entries the Result keeps (suggestions need at most 3).
 RANKED_KEPT = 5
+# A third suggestion is shown only when its fused score is within this of the best.
+THIRD_WITHIN = 15.0
+
+MISSES = ("out_of_scope", "not_in_texts", "unclear")  # the values of Result.miss
 
 
 @dataclass(frozen=True)
@@ -36,7 +66,12 @@ class Match:
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of one question: "answer", "suggest" or "none" (or "smalltalk")."""
+    """The outcome of one question: "answer", "suggest" or "none" (or "smalltalk").
+
+    `miss` says why nothing was answered: "out_of_scope" (outcome "none"), "not_in_texts" (outcome "none", in
+    scope but no entry settles it; `suggestions` holds the closest topics), "unclear" (outcome "suggest").
+    `asked` is the question as retrieval saw it (the message without greetings, introductions, thanks).
+    """
 
     question: str
     outcome: str
@@ -44,6 +79,10 @@ class Result:
     suggestions: tuple[Match, ...] = ()
     smalltalk: str = ""  # "greeting" | "thanks" when outcome == "smalltalk"
     ranked: tuple[Match, ...] = field(default=(), repr=False)
+    miss: str = ""
+    asked: str = ""
+    probability: float = 0.0  # estimated probability that `best` is right
+    features: tuple[float, ...] = field(default=(), repr=False)
 
     @property
     def entry(self) -> Entry | None:
@@ -65,17 +104,67 @@ class Result:
                 {"entry": m.entry.id, "title": m.entry.title, "citations": list(m.entry.citations)}
                 for m in self.suggestions
             ],
+            "miss": self.miss or None,
+            "asked": self.asked,
+            "probability": round(self.probability, 3),
         }
 
 
-class Retriever:
-    """Indexes a knowledge base once; answers questions in well under a millisecond each."""
+@dataclass
+class Scores:
+    """Per-entry scores of one question (arrays indexed like Retriever.entries)."""
 
-    def __init__(self, kb: KnowledgeBase, normaliser: Normaliser, cfg: RetrievalConfig):
+    lexical: np.ndarray  # 0–100
+    dense: np.ndarray  # cosine
+    fused: np.ndarray  # 0–100
+    tokens: list[str]  # the question's normalised tokens (context excluded)
+    unknown: float  # share of the question's tokens the knowledge base does not know
+    support: np.ndarray  # share of the question's weight each entry contains anywhere, 0–1
+    context: list[str] = field(default_factory=list)  # the context's tokens (other sentences of the message)
+
+
+def _plain(text: str) -> str:
+    """What the encoder sees: lower case, no punctuation (the KB's phrasings are written that way)."""
+    return fold(text)
+
+
+class Retriever:
+    """Indexes a knowledge base once; answers questions in a few milliseconds each."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        normaliser: Normaliser,
+        cfg: RetrievalConfig,
+        *,
+        encoder=None,
+        dense: bool = True,
+        calibration: Calibration | None = None,
+        stripper: MessageStripper | None = None,
+    ):
+        """`encoder`: the sentence encoder (default: the process-wide USE); `dense=False` ranks lexically only."""
         self.kb = kb
         self.norm = normaliser
         self.cfg = cfg
         self.entries = list(kb.entries)
+        self.position = {e.id: i for i, e in enumerate(self.entries)}
+        directory = getattr(kb, "directory", None)
+        self.stripper = stripper or normaliser.stripper
+        self.calibration = calibration or Calibration.for_directory(directory)
+        self.articles = [frozenset(article_of(c) for c in e.citations) for e in self.entries]
+        self._build_lexical()
+        texts, owner = [], []
+        for i, e in enumerate(self.entries):
+            for phrase in (*e.questions, e.title):
+                texts.append(_plain(phrase))
+                owner.append(i)
+        self.dense = None
+        if dense:
+            from knowledge.dense import DenseIndex, default_encoder
+
+            self.dense = DenseIndex(encoder or default_encoder(), texts, owner, len(self.entries))
+
+    def _build_lexical(self) -> None:
         phrasings: list[list[str]] = []
         owner: list[int] = []
         entry_tokens: list[set[str]] = []
@@ -88,6 +177,10 @@ class Retriever:
                 owner.append(i)
             toks.update(self.norm.tokens(e.answer))
             entry_tokens.append(toks)
+        self.entry_tokens = entry_tokens
+        self._fixes: dict[str, str] = {}  # unknown word → its informal/typo reading (or itself)
+        # Terms that name a thing (normalisation.toml [key_terms]): BKAD, BUM Desa, BPD, Musdes …
+        self.terms = {t for term in self.norm.key_terms for t in self.norm.tokens(term)}
         self.choices = [" ".join(p) for p in phrasings]
         self.owner = np.array(owner, dtype=np.int64)
         self.vocab = sorted(set().union(*entry_tokens)) if entry_tokens else []
@@ -99,9 +192,8 @@ class Retriever:
             for t in toks:
                 df[self.vocab_index[t]] += 1
         self.idf = np.log(1.0 + (n + 1) / (df + 0.5)) if len(self.vocab) else df
-        self.unknown_idf = float(math.log(1.0 + (n + 1) / 0.5))
-        # Sparse index (postings): for each word, the phrasings and the entries that contain it; the
-        # phrasings' total IDF weight. Memory and query time grow with the words a question shares.
+        self.unknown_idf = UNKNOWN_WEIGHT * float(math.log(1.0 + (n + 1) / 0.5))
+        # Postings: for each word, the phrasings and the entries that contain it; each phrasing's IDF weight.
         idf32 = self.idf.astype(np.float32)
         phrase_rows: list[list[int]] = [[] for _ in self.vocab]
         self.phrase_weight = np.zeros(len(phrasings), dtype=np.float32)
@@ -119,76 +211,160 @@ class Retriever:
 
     # -- query side ---------------------------------------------------------------------------
     def query_tokens(self, question: str) -> list[str]:
-        """Normalised question tokens, each unknown word corrected to a close known one if any."""
+        """Normalised question tokens; an unknown word is read as informal Indonesian or corrected as a typo."""
         out = []
         for t in self.norm.tokens(question):
-            if t not in self.vocab_index and len(t) >= TYPO_MIN_LEN and self.vocab:
-                hit = process.extractOne(t, self.vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-                if hit:
-                    t = hit[0]
+            if t not in self.vocab_index and len(t) >= TYPO_MIN_LEN and self.vocab and not t.isdigit():
+                fixed = self._fixes.get(t)
+                if fixed is None:
+                    fixed = self._informal(t) or self._typo(t) or t
+                    if len(self._fixes) < FIX_CACHE:
+                        self._fixes[t] = fixed
+                t = fixed
             out.append(t)
         return list(dict.fromkeys(out))
 
-    def rank(self, question: str, limit: int | None = None) -> list[Match]:
-        """Entries scored 0–100 for the question, best first: all, or only the best `limit` (empty when no word is known)."""
-        tokens = self.query_tokens(question)
-        known = [self.vocab_index[t] for t in tokens if t in self.vocab_index]
+    def _informal(self, word: str) -> str | None:
+        """A known stem for an informal form: "-in" for "-kan" (bikinin), "ny-/ng-" for "meny-/meng-"."""
+        candidates = []
+        if word.endswith("in") and len(word) > 5:
+            candidates += [word[:-2] + "kan", word[:-2]]
+        for short, formal in (("ny", "meny"), ("ng", "meng"), ("nge", "me")):
+            if word.startswith(short):
+                candidates += [formal + word[len(short):], formal + word[len(short):-2] + "kan"]
+        for c in candidates:
+            for tok in self.norm.tokens(c):
+                if tok in self.vocab_index:
+                    return tok
+        return None
+
+    def _typo(self, word: str) -> str | None:
+        hit = process.extractOne(word, self.vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        return hit[0] if hit else None
+
+    def _lexical(self, tokens: list[str], context: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Lexical score 0–100 of every entry, and its support (share of the question's weight the entry has
+        anywhere, 0–1); context tokens weigh CONTEXT_WEIGHT."""
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        # A vague question ("apakah ini diperbolehkan?") takes its subject from the context in full.
+        cw = CONTEXT_WEIGHT if sum(t in self.vocab_index for t in tokens) >= VAGUE_TOKENS else 1.0
+        weights = [(t, 1.0) for t in tokens] + [(t, cw) for t in context if t not in tokens]
+        known = [(self.vocab_index[t], w) for t, w in weights if t in self.vocab_index]
         if not known or not self.entries:
-            return []
-        known_w = self.idf[known].astype(np.float32)
-        total = float(known_w.sum()) + self.unknown_idf * (len(tokens) - len(known))
+            return scores, scores.copy()
+        cols = np.array([j for j, _ in known], dtype=np.int64)
+        known_w = (self.idf[cols] * np.array([w for _, w in known])).astype(np.float32)
+        total = float(known_w.sum()) + self.unknown_idf * sum(w for t, w in weights if t not in self.vocab_index)
 
         inter = np.zeros(len(self.choices), dtype=np.float32)
         support = np.zeros(len(self.entries), dtype=np.float32)
-        for j, w in zip(known, known_w):
+        for j, w in zip(cols, known_w):
             inter[self.phrase_postings[j]] += w
             support[self.entry_postings[j]] += w
         support = support / total * 100.0
-        # Only phrasings sharing a word with the question score above 0 (the fuzzy term needs one too).
         hit = np.flatnonzero(inter)
-        recall = inter[hit] / total
-        precision = inter[hit] / np.maximum(self.phrase_weight[hit], 1e-6)
+        recall = np.minimum(inter[hit] / total, 1.0)
+        precision = np.minimum(inter[hit] / np.maximum(self.phrase_weight[hit], 1e-6), 1.0)
         phrase_score = 100.0 * np.power(recall, RECALL_EXP) * np.power(precision, 1.0 - RECALL_EXP)
-        base = (1.0 - FUZZY_WEIGHT) * phrase_score
-        owners = self.owner[hit]
-        if limit is not None and len(hit):
-            # Skip the fuzzy score for entries that cannot reach the best `limit` even with fuzzy = 100.
-            lower = np.zeros(len(self.entries), dtype=np.float32)
-            np.maximum.at(lower, owners, base.astype(np.float32))
-            lower = (1.0 - ENTRY_WEIGHT) * lower + ENTRY_WEIGHT * support
-            kth = np.partition(lower, -min(limit, len(lower)))[-min(limit, len(lower))]
-            keep = (lower + (1.0 - ENTRY_WEIGHT) * FUZZY_WEIGHT * 100.0 + 1e-3 >= kth)[owners]
-            hit, base, owners = hit[keep], base[keep], owners[keep]
         fuzzy = process.cdist(
             [" ".join(tokens)], [self.choices[r] for r in hit], scorer=fuzz.token_sort_ratio, dtype=np.float32
         )[0]
-        combined = base + FUZZY_WEIGHT * fuzzy
+        combined = (1.0 - FUZZY_WEIGHT) * phrase_score + FUZZY_WEIGHT * fuzzy
         best_phrase = np.zeros(len(self.entries), dtype=np.float32)
-        np.maximum.at(best_phrase, owners, combined.astype(np.float32))
+        np.maximum.at(best_phrase, self.owner[hit], combined.astype(np.float32))
+        return (1.0 - ENTRY_WEIGHT) * best_phrase + ENTRY_WEIGHT * support, support / 100.0
 
-        scores = (1.0 - ENTRY_WEIGHT) * best_phrase + ENTRY_WEIGHT * support
-        if limit is None or limit >= len(scores):
-            order = np.argsort(-scores, kind="stable")
-        else:  # the same order as the full stable sort, for the first `limit`
-            cand = np.flatnonzero(scores >= np.partition(scores, -limit)[-limit])
-            order = cand[np.argsort(-scores[cand], kind="stable")][:limit]
-        return [Match(self.entries[i], float(scores[i])) for i in order]
+    def score(self, message: Message) -> Scores:
+        """Lexical, dense and fused scores of every entry for a stripped message."""
+        tokens = self.query_tokens(message.question)
+        context = self.query_tokens(message.context) if message.context else []
+        lexical, support = self._lexical(tokens, context)
+        if self.dense is not None:
+            # The whole message (question first, then its story): the story often carries the subject
+            # ("… apakah itu sesuai aturan?"). Cut to DENSE_MAX_WORDS words: the encoder's time grows with length.
+            words = _plain(message.text).split()[:DENSE_MAX_WORDS]
+            dense = self.dense.scores([" ".join(words)])
+            rescaled = np.clip((dense - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW), 0.0, 1.0) * 100.0
+            fused = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * rescaled
+        else:
+            dense = np.zeros(len(self.entries), dtype=np.float32)
+            fused = lexical
+        unknown = sum(t not in self.vocab_index for t in tokens) / len(tokens) if tokens else 1.0
+        return Scores(lexical, dense, np.asarray(fused, dtype=np.float32), tokens, unknown, support, context)
+
+    def rank(self, question: str, limit: int | None = None) -> list[Match]:
+        """Entries by fused score 0–100, best first: all, or the best `limit` (empty when nothing relates)."""
+        s = self.score(self.stripper.strip(question))
+        return self._order(s, limit)
+
+    def _order(self, s: Scores, limit: int | None) -> list[Match]:
+        order = np.argsort(-s.fused, kind="stable")
+        if limit is not None:
+            order = order[:limit]
+        return [Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0]
+
+    def features(self, s: Scores, order: list[int]) -> np.ndarray:
+        """The calibration features (knowledge/calibration.py FEATURES) for the best-ranked entry."""
+        top = order[0]
+        rival = next((i for i in order[1:] if not self.articles[i] & self.articles[top]), None)
+        margin = (s.fused[top] - s.fused[rival]) / 100.0 if rival is not None else s.fused[top] / 100.0
+        lex_top = int(np.argmax(s.lexical))
+        dense_top = int(np.argmax(s.dense))
+        agree = float(
+            (lex_top == top or bool(self.articles[lex_top] & self.articles[top]))
+            and (dense_top == top or bool(self.articles[dense_top] & self.articles[top]))
+        )
+        anchor = float(bool(self.norm.anchors.intersection(s.tokens + s.context)))
+        values = {
+            "fused": s.fused[top] / 100.0,
+            "margin": margin,
+            "lexical": s.lexical[top] / 100.0,
+            "dense": s.dense[top],
+            "agree": agree,
+            "unknown": s.unknown,
+            "length": math.log1p(len(s.tokens)),
+            "anchor": anchor,
+            "support": float(s.support[top]),
+            "story": float(bool(s.context)),
+        }
+        return np.array([float(values[f]) for f in FEATURES], dtype=np.float64)
 
     def search(self, question: str) -> Result:
-        """Decide: answer the best entry, suggest the closest topics, or nothing."""
-        talk = self.norm.smalltalk(question)
-        if talk:
-            return Result(question, "smalltalk", smalltalk=talk)
-        if self.norm.out_of_scope(self.norm.tokens(question)):
-            return Result(question, "none")
-        ranked = self.rank(question, limit=max(RANKED_KEPT, self.cfg.suggestions))
-        if not ranked or ranked[0].score < self.cfg.suggest_score:
-            return Result(question, "none", best=ranked[0] if ranked else None, ranked=tuple(ranked))
+        """Decide: answer the best entry, suggest the closest topics, or say why nothing was found."""
+        message = self.stripper.strip(question)
+        if message.empty:
+            talk = self.stripper.smalltalk(question)
+            if talk:
+                return Result(question, "smalltalk", smalltalk=talk)
+            return Result(question, "none", miss="unclear")
+        asked = message.question
+        s = self.score(message)
+        order = [int(i) for i in np.argsort(-s.fused, kind="stable")[:RANKED_KEPT]]
+        ranked = tuple(Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0)
+        if self.norm.out_of_scope(s.tokens + s.context):
+            return Result(question, "none", miss="out_of_scope", asked=asked, ranked=ranked)
+        if not ranked:
+            return Result(question, "none", miss="out_of_scope", asked=asked)
+        x = self.features(s, order)
+        p_answer = self.calibration.answer.p(x)
+        p_suggest = self.calibration.suggest.p(x)
         best = ranked[0]
-        second = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= self.cfg.answer_score and best.score - second >= self.cfg.answer_margin:
-            return Result(question, "answer", best=best, ranked=tuple(ranked))
-        floor = max(self.cfg.suggest_score, best.score - 15.0)
+        common = dict(best=best, ranked=ranked, asked=asked, probability=p_answer, features=tuple(x.tolist()))
+        # A question naming a thing the best entry never mentions ("apakah BKAD berbadan hukum?" → the BUM
+        # Desa entry) is not answered with it, however close the rest of the wording.
+        missing = [t for t in s.tokens if t in self.terms and t not in self.entry_tokens[order[0]]]
+        if p_answer >= self.cfg.answer_probability and not missing:
+            return Result(question, "answer", **common)
+        floor = best.score - THIRD_WITHIN
         # Always two topics to choose from, a third only when it is close.
         sugg = tuple(ranked[:2]) + tuple(m for m in ranked[2 : self.cfg.suggestions] if m.score >= floor)
-        return Result(question, "suggest", best=best, suggestions=sugg, ranked=tuple(ranked))
+        if missing and p_answer >= self.cfg.answer_probability:
+            # Close in wording, but about another thing: in scope, and the texts at hand do not settle it.
+            named = tuple(m for m in ranked if set(missing) & self.entry_tokens[self.position[m.entry.id]])
+            sugg = tuple(dict.fromkeys(sugg[:1] + named[:1] + sugg[1:]))[: self.cfg.suggestions]
+            return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
+        if p_suggest >= self.cfg.suggest_probability:
+            return Result(question, "suggest", suggestions=sugg, miss="unclear", **common)
+        if self.norm.anchors.intersection(s.tokens + s.context):
+            return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
+        return Result(question, "none", miss="out_of_scope", **common)

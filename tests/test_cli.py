@@ -38,7 +38,8 @@ def test_ask_json_cites_permendagri_pasal_3():
     data = json.loads(p.stdout)
     assert data["outcome"] == "answer"
     assert any(c.startswith("Permendagri 96/2017 Pasal 3") for c in data["citations"])
-    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions"}
+    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions",
+                         "miss", "asked", "probability"}
 
 
 def test_ask_reads_one_question_per_line():
@@ -51,16 +52,31 @@ def test_eval_prints_metrics():
     p = run("eval", "tests/data/dev-questions.jsonl", "--json")
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
-    assert {"top1", "top3", "oos_rejection", "wrong_answer"} <= set(report)
+    assert {"top1", "top3", "rank_top1", "rank_top3", "oos_rejection", "wrong_answer"} <= set(report)
+    assert report["wrapped"]["wrappers"] >= 8 and 0 <= report["wrapped"]["kept"] <= 100
+
+
+def test_eval_prints_ranking_beside_decided_and_the_wrapped_run():
+    p = run("eval", "tests/data/blind-questions.jsonl", "--split", "test")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("rows 81 ")
+    for label in ("ranking top-1 (no cut-off)", "decided top-1 (answered)", "wrong answers", "out of scope declined",
+                  "wrapped keep the plain outcome and entry"):
+        assert label in p.stdout, p.stdout
+
+
+def test_ask_plain_names_the_kind_of_miss():
+    p = run("ask", stdin="dana desa kapan cair\nsaya kades Sukamaju\n")
+    assert p.stdout.splitlines() == ["none: di luar cakupan", "none: belum ada pertanyaan"]
 
 
 def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text("[retrieval]\nanswer_score = \"tinggi\"\n")
+    cfg.write_text("[retrieval]\nanswer_probability = \"tinggi\"\n")
     p = run("ask", "--config", str(cfg), "apa itu bkad")
     assert p.returncode == 2
     assert p.stderr.strip().count("\n") == 0
-    assert "retrieval.answer_score" in p.stderr
+    assert "retrieval.answer_probability" in p.stderr
 
 
 def test_db_backup_and_unanswered(tmp_path):

@@ -11,14 +11,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_shipped_config_loads():
     cfg = load_config(REPO / "config.toml")
-    assert 0 < cfg.retrieval.suggest_score <= cfg.retrieval.answer_score <= 100
+    assert 0 < cfg.retrieval.suggest_probability <= cfg.retrieval.answer_probability < 1
     assert cfg.knowledge_dir == REPO / "knowledge"
 
 
 @pytest.mark.parametrize(
     "text, key",
     [
-        ("[retrieval]\nanswer_score = 150\n", "retrieval.answer_score"),
+        ("[retrieval]\nanswer_probability = 1.5\n", "retrieval.answer_probability"),
+        ("[retrieval]\nanswer_probability = 0.2\n", "retrieval.suggest_probability"),
+        ("[retrieval]\nanswer_score = 55\n", "retrieval.answer_score"),
         ("[retrieval]\nsuggestions = 7\n", "retrieval.suggestions"),
         ("[storage]\npaht = 'x'\n", "storage.paht"),
         ("[rahasia]\ntoken = 'x'\n", "[rahasia]"),
@@ -41,7 +43,7 @@ def test_missing_file(tmp_path):
 
 
 def test_code_defaults_match_the_shipped_file():
-    """A section left out of config.toml behaves as the shipped file says ([retrieval] belongs to issue 11)."""
+    """A section left out of config.toml behaves as the shipped file says (every section but [retrieval])."""
     import tomllib
     from dataclasses import fields
 
@@ -56,3 +58,14 @@ def test_code_defaults_match_the_shipped_file():
             if f.name in shipped.get(name, {}):
                 value = shipped[name][f.name]
                 assert getattr(defaults, f.name) == (tuple(value) if isinstance(value, list) else value), f"{name}.{f.name}"
+
+
+def test_code_defaults_equal_the_shipped_config():
+    """The [retrieval] defaults in code are the values config.toml ships (no silent drift between the two)."""
+    import tomllib
+    from dataclasses import asdict
+
+    from knowledge.settings import RetrievalConfig
+
+    shipped = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))["retrieval"]
+    assert shipped == asdict(RetrievalConfig())

@@ -317,3 +317,20 @@ async def test_the_focus_record_is_the_only_state_and_survives_a_corrupt_row(cha
     await chat.send("/usulan")
     await chat.send("Sukamaju")
     assert answers(app) == {"desa": ("value", "Sukamaju")}
+
+
+# -- answers wrapped in courtesy ------------------------------------------------------------------------------
+@pytest.mark.parametrize("typed,status", [("Assalamualaikum pak, sudah", "sudah"), ("selamat pagi bu, belum", "belum"),
+                                          ("ok pak, sudah 🙏", "sudah"), ("siap, belum pak", "belum")])
+async def test_a_yes_or_no_wrapped_in_a_greeting_or_thanks_is_read(chat, app, typed, status):
+    await to_desa_step(chat)
+    await parties(chat)
+    await chat.send(typed)
+    assert answers(app)["inventarisasi"] == (status, "")
+
+
+async def test_a_value_wrapped_in_thanks_is_stored_without_it(chat, app):
+    await to_desa_step(chat)
+    await chat.send("Sukamaju, terima kasih pak")
+    await chat.send("Selamat siang. Kec. Cibeber")
+    assert answers(app) == {"desa": ("value", "Sukamaju"), "kecamatan": ("value", "Cibeber")}

@@ -1,13 +1,60 @@
-"""Retrieval quality on the development questions, and the three outcomes."""
+"""Retrieval quality: floors on every question set (plain and wrapped), and the outcomes."""
 
-from knowledge.evaluate import evaluate, read_questions
-from tests.conftest import DEV_QUESTIONS
+import pytest
+
+from knowledge.evaluate import evaluate, evaluate_wrapped, read_questions
+from tests.conftest import DEV_QUESTIONS, REPO
 
 # Floors the current knowledge base meets; raise them as retrieval improves, never lower them.
-FLOOR_TOP1 = 90.0
-FLOOR_TOP3 = 97.0
-FLOOR_OOS = 90.0
-CEILING_WRONG = 5.0
+FLOOR_TOP1 = 98.0
+FLOOR_TOP3 = 100.0
+FLOOR_OOS = 100.0
+CEILING_WRONG = 1.0
+BLIND = REPO / "tests" / "data" / "blind-questions.jsonl"
+REAL = REPO / "tests" / "data" / "real-questions.jsonl"
+
+# (question set, wrapped?) → floors: ranking top-1/top-3 (no cut-off), decided top-1/top-3, out-of-scope
+# declined, and ceilings on wrong answers; for wrapped runs also the share keeping the plain outcome and entry.
+# The blind test half is held out (never tuned on): its floors are what the shipped retrieval reaches, below
+# issue 11's targets (top-1 ≥ 90, top-3 ≥ 97, wrong ≤ 3, OOS ≥ 90) — see the README's retrieval figures.
+FLOORS = {
+    ("dev", False): dict(rank_top1=98, rank_top3=100, top1=98, top3=100, oos_rejection=100, wrong_answer=1),
+    ("dev", True): dict(rank_top1=97, rank_top3=99, top1=96, top3=98, oos_rejection=98, wrong_answer=1.5, kept=95),
+    ("tune", False): dict(rank_top1=92, rank_top3=95, top1=82, top3=93, oos_rejection=98, wrong_answer=2.5),
+    ("tune", True): dict(rank_top1=92, rank_top3=95, top1=81, top3=93, oos_rejection=98, wrong_answer=3, kept=93),
+    ("test", False): dict(rank_top1=82, rank_top3=93, top1=70, top3=91, oos_rejection=84, wrong_answer=6),
+    ("test", True): dict(rank_top1=82, rank_top3=93, top1=70, top3=90, oos_rejection=84, wrong_answer=6, kept=90),
+}
+
+
+def _rows(name):
+    if name == "dev":
+        return read_questions(DEV_QUESTIONS)
+    return read_questions(BLIND, name)
+
+
+@pytest.mark.parametrize("name, wrapped", sorted(FLOORS), ids=lambda v: str(v))
+def test_question_sets_meet_their_floors(knowledge, name, wrapped):
+    rows = _rows(name)
+    report = (evaluate_wrapped if wrapped else evaluate)(knowledge.retriever, rows)
+    got = {k: report[k] for k in FLOORS[(name, wrapped)]}
+    for key, floor in FLOORS[(name, wrapped)].items():
+        if key == "wrong_answer":
+            assert report[key] <= floor, (key, got)
+        else:
+            assert report[key] >= floor, (key, got, report["failures"][:10])
+
+
+def test_the_blind_set_has_two_halves_and_personas():
+    rows = read_questions(BLIND)
+    assert len(rows) >= 100
+    assert {r.split for r in rows} == {"tune", "test"}
+    assert len({r.persona for r in rows if r.persona}) >= 4
+
+
+def test_real_questions_are_not_answered_wrongly(knowledge):
+    report = evaluate(knowledge.retriever, read_questions(REAL))
+    assert report["wrong_answer"] == 0.0, report["failures"]
 
 
 def test_dev_questions_meet_the_floors(knowledge):
@@ -45,7 +92,8 @@ def test_typo_tolerance(knowledge):
 
 def test_json_shape(knowledge):
     data = knowledge.retriever.search("apa itu bkad").as_json()
-    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions"}
+    assert set(data) == {"question", "outcome", "entry", "title", "score", "citations", "answer", "suggestions",
+                         "miss", "asked", "probability"}
     assert data["outcome"] == "answer"
     none = knowledge.retriever.search("jadwal kereta api").as_json()
     assert none["outcome"] == "none" and none["entry"] is None and none["citations"] == []
@@ -53,14 +101,12 @@ def test_json_shape(knowledge):
 
 def test_project_questions_meet_the_floors(knowledge):
     """Our own questions (tests/data/extra-questions.jsonl), written apart from the knowledge base's phrasings."""
-    from tests.conftest import REPO
-
     report = evaluate(knowledge.retriever, read_questions(REPO / "tests" / "data" / "extra-questions.jsonl"))
     failures = "\n".join(str(f) for f in report["failures"])
-    assert report["top1"] >= 88.0, failures
-    assert report["top3"] >= 95.0, failures
-    assert report["oos_rejection"] >= 90.0, failures
-    assert report["wrong_answer"] <= 5.0, failures
+    assert report["top1"] >= 98.0, failures
+    assert report["top3"] >= 100.0, failures
+    assert report["oos_rejection"] >= 100.0, failures
+    assert report["wrong_answer"] <= 1.0, failures
 
 
 def test_ranking_only_the_best_few_matches_the_full_ranking(knowledge):

@@ -97,14 +97,17 @@ async def test_control_characters_are_cleaned(chat):
 
 
 async def test_suggestion_offers_topics_as_choices(config, knowledge):
-    """With a margin no answer can reach, an in-scope question gets "Maksud Bapak/Ibu:" and 2–3 topics."""
+    """With a calibration under which no answer is sure enough, an in-scope question gets "Maksud Bapak/Ibu:"
+    and 2–3 topics."""
     from dataclasses import replace
 
     from bot.app import Knowledge, build_app
     from knowledge.retrieval import Retriever
 
-    strict = replace(config, retrieval=replace(config.retrieval, answer_margin=50.0))
-    kn = Knowledge(knowledge.kb, Retriever(knowledge.kb, knowledge.retriever.norm, strict.retrieval))
+    cal = knowledge.retriever.calibration
+    unsure = replace(cal, answer=replace(cal.answer, bias=-50.0))
+    strict = config
+    kn = Knowledge(knowledge.kb, Retriever(knowledge.kb, knowledge.retriever.norm, strict.retrieval, calibration=unsure))
     app = build_app(strict, kn)
     try:
         chat = FakeChat(app)

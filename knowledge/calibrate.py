@@ -1,0 +1,142 @@
+"""Refit knowledge/calibration.toml: `python -m knowledge.calibrate` (or `./pandu eval --refit`).
+
+Training rows: the dev and project questions, the "tune" half of the blind set, and each of those under every
+metamorphic wrapper. Never the blind set's "test" half or the real questions: those are for reporting.
+For every row the retriever's features of its best-ranked entry are recorded with two labels: is the best
+entry right (answer model), is a right entry among the best three (suggest model; out-of-scope and
+unanswerable rows are 0 for the suggest model; an unanswerable row counts as rightly answered by one of the
+nearest topics it names). L2 strength is chosen by 5-fold cross-validation grouped by question (a
+question and its wrapped forms share a fold); the final models are fitted on all rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.base import load_kb
+from knowledge.calibration import DEFAULT_FILE, FEATURES, cross_validated, fit_logistic, log_loss
+from knowledge.evaluate import Row, correct, read_questions, wrapped_rows
+from knowledge.normalise import Normaliser
+from knowledge.retrieval import Retriever
+from knowledge.settings import RetrievalConfig
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+# (file, split) pairs used for fitting; a missing file is skipped.
+TRAINING = (
+    ("dev-questions.jsonl", None),
+    ("extra-questions.jsonl", None),
+    ("blind-questions.jsonl", "tune"),
+)
+L2_CHOICES = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+# The answer threshold recommended for config.toml: the lowest whose out-of-fold wrong-answer rate stays
+# at or under this (share of rows).
+WRONG_TARGET = 0.02
+
+
+def training_rows(data: Path = DATA) -> tuple[list[Row], list[str]]:
+    """The plain training rows and the names of the files they came from."""
+    rows, used = [], []
+    for name, split in TRAINING:
+        path = data / name
+        if path.is_file():
+            got = read_questions(path, split)
+            rows.extend(got)
+            used.append(f"{name}" + (f" ({split} half, {len(got)})" if split else f" ({len(got)})"))
+    return rows, used
+
+
+def collect(retriever: Retriever, rows: list[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Features, both labels and the group of every plain and wrapped row the calibration decides."""
+    X, y1, y3, groups = [], [], [], []
+    skipped = 0
+    items = [(i, r) for i, r in enumerate(rows)] + [
+        (rows.index(orig), w) for _, orig, w in wrapped_rows(rows)
+    ]
+    for g, r in items:
+        res = retriever.search(r.q)
+        if not res.features:  # smalltalk, empty, or an out-of-scope term: decided before the calibration
+            skipped += 1
+            continue
+        ranked = [m.entry for m in res.ranked]
+        X.append(res.features)
+        # Answering is right for an in-scope row whose best entry is right, and for an unanswerable row whose
+        # best entry is one of the nearest topics it names (that entry says what the texts settle).
+        y1.append(float(not r.oos and bool(ranked) and correct(ranked[0], r.expect)))
+        y3.append(float(r.answerable and any(correct(e, r.expect) for e in ranked[:3])))
+        groups.append(g)
+    return np.array(X), np.array(y1), np.array(y3), np.array(groups), skipped
+
+
+def _best_l2(X, y, groups) -> tuple[float, float, np.ndarray]:
+    best = None
+    for l2 in L2_CHOICES:
+        oof = cross_validated(X, y, groups, l2)
+        loss = log_loss(oof, y)
+        if best is None or loss < best[1]:
+            best = (l2, loss, oof)
+    return best
+
+
+def recommend_threshold(p: np.ndarray, y1: np.ndarray, n_rows: int) -> float:
+    """The lowest answer probability whose out-of-fold wrong answers stay within WRONG_TARGET of all rows."""
+    for t in np.arange(0.30, 0.96, 0.01):
+        answered = p >= t
+        wrong = np.sum(answered & (y1 == 0))
+        if wrong <= WRONG_TARGET * n_rows:
+            return round(float(t), 2)
+    return 0.95
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit both models and write the calibration file; print the cross-validated figures."""
+    ap = argparse.ArgumentParser(prog="python -m knowledge.calibrate", description=__doc__.split("\n")[0])
+    ap.add_argument("--knowledge", default=str(REPO / "knowledge"), help="knowledge directory")
+    ap.add_argument("--out", default=str(DEFAULT_FILE), help="calibration file to write")
+    args = ap.parse_args(argv)
+    directory = Path(args.knowledge)
+    norm = Normaliser.for_directory(directory)
+    kb = load_kb(directory, norm)
+    if kb.problems:
+        print(f"error: the knowledge base has {len(kb.problems)} problem(s); run kb check", file=sys.stderr)
+        return 2
+    retriever = Retriever(kb, norm, RetrievalConfig())
+    rows, used = training_rows()
+    X, y1, y3, groups, skipped = collect(retriever, rows)
+    l2a, loss_a, oof_a = _best_l2(X, y1, groups)
+    l2s, loss_s, oof_s = _best_l2(X, y3, groups)
+    answer = fit_logistic(X, y1, l2a)
+    suggest = fit_logistic(X, y3, l2s)
+    threshold = recommend_threshold(oof_a, y1, len(y1))
+    acc_a = float(np.mean((oof_a >= 0.5) == (y1 == 1)))
+    acc_s = float(np.mean((oof_s >= 0.5) == (y3 == 1)))
+    fitted = (
+        f"{dt.date.today().isoformat()} by python -m knowledge.calibrate on {len(rows)} questions "
+        f"({', '.join(used)}) and their {len(wrapped_rows(rows))} wrapped forms; "
+        f"{len(y1)} rows decided by the calibration ({skipped} decided before it). 5-fold CV grouped by question: "
+        f"answer l2={l2a} log-loss {loss_a:.3f} accuracy {acc_a:.3f}; suggest l2={l2s} log-loss {loss_s:.3f} "
+        f"accuracy {acc_s:.3f}; out-of-fold answer threshold for <= {WRONG_TARGET:.0%} wrong: {threshold}"
+    )
+    text = (
+        "# The answer / suggest decision (knowledge/calibration.py): two logistic models over the features below.\n"
+        "# Generated by `python -m knowledge.calibrate`; refit after changing entries' phrasings or the retrieval.\n"
+        f"fitted = \"{fitted}\"\n"
+        f"features = [{', '.join(repr(f).replace(chr(39), chr(34)) for f in FEATURES)}]\n\n"
+        + answer.as_toml("answer") + "\n" + suggest.as_toml("suggest")
+    )
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(fitted)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Issue 11's examples: real messages, jargon, wrong premises, other languages, and the three kinds of miss."""
+
+import pytest
+
+from knowledge.citations import article_of
+
+
+def _arts(entry):
+    return {article_of(c) for c in entry.citations}
+
+
+def test_a_greeting_does_not_change_the_answer(knowledge):
+    plain = knowledge.retriever.search("apakah BPD terlibat dalam kerja sama desa?")
+    wrapped = knowledge.retriever.search(
+        "Assalamualaikum pak, izin bertanya, apakah BPD terlibat dalam kerja sama desa?"
+    )
+    assert plain.outcome == wrapped.outcome == "answer"
+    assert plain.entry.id == wrapped.entry.id == "istilah-bpd"
+    assert wrapped.asked == "apakah BPD terlibat dalam kerja sama desa?"
+
+
+def test_involvement_is_not_stemmed_into_bum_desa(knowledge):
+    """"terlibat" and "melibatkan" stem alike; BPD's involvement must not be answered with the BUM Desa entry."""
+    res = knowledge.retriever.search("bpd terlibat dalam kerja sama desa?")
+    assert res.outcome == "answer" and res.entry.id == "istilah-bpd"
+
+
+def test_a_clear_best_answer_is_not_turned_into_a_list(knowledge):
+    res = knowledge.retriever.search("Kerjasama antar desa dilakukan oleh siapa dengan siapa?")
+    assert res.outcome == "answer", res
+
+
+def test_bpd_membership_is_out_of_scope(knowledge):
+    res = knowledge.retriever.search("syarat menjadi anggota bpd desa")
+    assert res.outcome == "none" and res.miss == "out_of_scope"
+
+
+@pytest.mark.parametrize("q", [
+    "selama ini kerja sama kami belum pernah dilaporkan, laporannya ke siapa?",
+    "siapa yang menetapkan peraturan bersama kepala desa",
+])
+def test_stemmer_collisions_do_not_pull_the_old_cooperation_entry(knowledge, q):
+    ranked = knowledge.retriever.rank(q, limit=1)
+    assert ranked and ranked[0].entry.id != "kerja-sama-lama-tetap-berlaku", q
+
+
+@pytest.mark.parametrize("q, article", [
+    ("SKB kepala desa untuk kerja sama antar desa dibuat bagaimana", "UU 6/2014 Pasal 92"),
+    ("MoU desa dengan investor harus dibahas di musdes?", "Permendagri 96/2017 Pasal 5"),
+    ("TKD boleh dijadikan jaminan kerja sama bumdes?", "PP 11/2021 Pasal 56"),
+    ("kerja sama dengan kontraktor termasuk kerja sama pihak ketiga?", "Permendagri 96/2017 Pasal 5"),
+    ("UPK eks PNPM sekarang harus jadi apa", "PP 11/2021 Pasal 73"),
+])
+def test_jargon_is_understood(knowledge, q, article):
+    res = knowledge.retriever.search(q)
+    shown = ([res.best] if res.outcome == "answer" else []) + list(res.suggestions)
+    assert any(article in _arts(m.entry) for m in shown[:3]), (q, res)
+
+
+def test_perdes_is_a_wrong_premise_and_the_answer_says_so(knowledge):
+    res = knowledge.retriever.search("Perdes kerja sama antar desa")
+    assert res.outcome == "answer" and res.entry.id == "perdes-bukan-wadah-kerja-sama"
+    assert "Peraturan Bersama Kepala Desa" in res.entry.answer
+
+
+@pytest.mark.parametrize("q", [
+    "piye carane kerjasama karo desa liyane",
+    "how can two villages cooperate under the village law?",
+])
+def test_javanese_and_english_questions_are_not_dropped(knowledge, q):
+    res = knowledge.retriever.search(q)
+    assert res.outcome in ("answer", "suggest"), res
+    shown = ([res.best] if res.outcome == "answer" else []) + list(res.suggestions)
+    wanted = {"UU 6/2014 Pasal 91", "UU 6/2014 Pasal 92", "Permendagri 96/2017 Pasal 2", "Permendagri 96/2017 Pasal 3"}
+    assert any(wanted & _arts(m.entry) for m in shown[:3]), res
+
+
+def test_in_scope_but_not_settled_is_not_called_out_of_scope(knowledge):
+    res = knowledge.retriever.search("apakah bkad berbadan hukum")
+    assert res.outcome != "answer" or res.entry.id.startswith("bkad"), res
+    assert res.miss != "out_of_scope"
+    long = knowledge.retriever.search(
+        "Kami desa di pesisir, ada perusahaan tambak udang yang mengajak kerja sama pemanfaatan lahan desa selama "
+        "lima tahun. Mereka minta MoU ditandatangani minggu ini sebelum musyawarah desa. Apakah MoU seperti itu sah "
+        "dan apa risikonya bagi desa?"
+    )
+    assert long.miss != "out_of_scope", long
+
+
+def test_out_of_scope_is_declined(knowledge):
+    for q in ["dana desa kapan cair", "cara membuat KTP elektronik", "Selamat pagi pak, mau tanya harga pupuk subsidi"]:
+        res = knowledge.retriever.search(q)
+        assert res.outcome == "none" and res.miss == "out_of_scope", q
+
+
+def test_only_an_introduction_asks_for_the_question(knowledge):
+    res = knowledge.retriever.search("saya kades Sukamaju kecamatan Cibeber")
+    assert res.outcome == "none" and res.miss == "unclear" and not res.suggestions
+
+
+def test_entries_giving_the_same_answer_do_not_force_a_list(knowledge):
+    """Two entries citing the same article tie; the margin is taken against a different answer."""
+    from dataclasses import replace
+
+    from knowledge.base import KnowledgeBase
+    from knowledge.retrieval import Retriever
+
+    kb = knowledge.kb
+    twin_of = kb.by_id["bkad-keanggotaan"]
+    twin = replace(twin_of, id="bkad-keanggotaan-salinan", title=twin_of.title + " (salinan)")
+    doubled = KnowledgeBase([*kb.entries, twin], kb.regulations, kb.version, kb.date, kb.directory, [])
+    r = Retriever(doubled, knowledge.retriever.norm, knowledge.retriever.cfg)
+    res = r.search("siapa saja anggota bkad")
+    assert {m.entry.id for m in res.ranked[:2]} == {"bkad-keanggotaan", "bkad-keanggotaan-salinan"}
+    assert res.outcome == "answer"
