@@ -7,9 +7,9 @@ accept(). `GuardedH11` (uvicorn's h11 protocol, with three additions) prevents t
 - a deadline for each request's headers (`header_timeout_s`, from its first byte, or from the connection's
   start) and another for its body (`body_timeout_s`, from the end of the headers); a request still unfinished
   then is cut off (the connection is closed);
-- at most `max_connections` connections: at the cap, a new connection pushes out the oldest one that has not
-  finished sending its request (so slow clients cannot lock out the platforms); when every connection is busy
-  with a complete request, the new one is closed at once;
+- at most `max_connections` connections (lowered to what the open-file limit can hold, see fit_to_file_limit): at the cap, a new connection pushes out the oldest one that has been
+  sending its request for more than EVICT_AFTER seconds (so slow clients cannot lock out the platforms, and a
+  request just arriving is never pushed out by a burst behind it); when there is none, the new one is closed;
 - the closings are counted and logged at most once a minute, and `QuietRepeats` keeps the same warning from
   asyncio or uvicorn from filling the log (the first few a minute pass, then one line says how many were left out).
 
@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
+import resource
 import time
 from dataclasses import dataclass
 
@@ -30,7 +32,12 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger(__name__)
 
+BACKLOG = 64  # the listen queue; asyncio also accepts up to this many connections at a time, before any is checked
+# Descriptors kept apart from the capped connections: the database, API clients and logs, plus two batches of
+# connections asyncio has accepted but the cap has not closed yet.
+RESERVED_FILES = 64 + 2 * BACKLOG
 REPORT_EVERY = 60.0  # seconds between two reports of connections cut off
+EVICT_AFTER = 0.5  # seconds a request must have been arriving before a new connection may push it out
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,26 @@ class Limits:
     max_connections: int = 256
     header_timeout_s: float = 10.0
     body_timeout_s: float = 20.0
+
+
+def fit_to_file_limit(limits: Limits) -> Limits:
+    """The limits, with a connection cap the process's open-file limit can hold (raising the soft limit towards
+    the hard one first): connections must never exhaust the descriptors (asyncio then refuses every accept)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = limits.max_connections + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < need:
+        cap = max(8, soft - RESERVED_FILES)
+        log.warning("server.max_connections lowered from %d to %d: the process may open only %d files (ulimit -n)",
+                    limits.max_connections, cap, soft)  # fmt: skip
+        return dataclasses.replace(limits, max_connections=cap)
+    return limits
 
 
 class _Tally:
@@ -70,7 +97,8 @@ class _Tally:
 def guarded_protocol(limits: Limits) -> type[H11Protocol]:
     """A uvicorn HTTP protocol class (uvicorn.Config(http=…)) enforcing `limits`; each call has its own state."""
 
-    waiting: collections.OrderedDict[GuardedH11, None] = collections.OrderedDict()  # oldest unfinished request first
+    # connection → since when its request has been arriving (loop time), oldest first
+    waiting: collections.OrderedDict[GuardedH11, float] = collections.OrderedDict()
     tally = _Tally()
 
     class GuardedH11(H11Protocol):
@@ -113,11 +141,12 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
             # IDLE: waiting for headers, armed at the connection's start or at the first byte of a request
 
         def _arm(self, phase: str) -> None:
-            self._disarm()
+            if self._deadline is not None:
+                self._deadline.cancel()
             seconds = limits.header_timeout_s if phase == "headers" else limits.body_timeout_s
             self._phase = phase
             self._deadline = self.loop.call_later(seconds, self._too_slow)
-            waiting[self] = None
+            waiting.setdefault(self, self.loop.time())  # since when its request has been arriving
 
         def _disarm(self) -> None:
             if self._deadline is not None:
@@ -132,9 +161,12 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
             self._cut()
 
         def _evict_oldest(self) -> bool:
-            """Close the connection that has waited longest for its request to finish; False if there is none."""
-            for old in waiting:
+            """Close the connection whose request has been arriving longest, if that is over EVICT_AFTER seconds."""
+            now = self.loop.time()
+            for old, since in waiting.items():
                 if old is not self:
+                    if now - since < EVICT_AFTER:
+                        return False  # the oldest is young: so is every other
                     tally.add("pushed out by newer connections while sending slowly")
                     old._cut()
                     return True
@@ -146,6 +178,7 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                 self.transport.abort()  # no response: a slow client gets nothing to wait for
 
     GuardedH11.__qualname__ = GuardedH11.__name__ = "GuardedH11"
+    GuardedH11.tally = tally  # type: ignore[attr-defined]  # serve_web_app reports what is left at shut-down
     return GuardedH11
 
 

@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.channel import Channel
-from bot.guard import Limits, QuietRepeats, guarded_protocol
+from bot.guard import BACKLOG, Limits, QuietRepeats, fit_to_file_limit, guarded_protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.app import App
@@ -109,9 +109,10 @@ def serve_web_app(web_app: Starlette, host: str, port: int, limits: Limits | Non
 
     import uvicorn
 
+    protocol = guarded_protocol(fit_to_file_limit(limits or Limits()))
     config = uvicorn.Config(
         web_app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5,
-        http=guarded_protocol(limits or Limits()), timeout_keep_alive=5,
+        http=protocol, timeout_keep_alive=5, backlog=BACKLOG,
     )  # fmt: skip
     server = uvicorn.Server(config)
     # A channel that fails to start has already said why in one line (see build_web_app); uvicorn would add
@@ -128,6 +129,7 @@ def serve_web_app(web_app: Starlette, host: str, port: int, limits: Limits | Non
     try:
         asyncio.run(server.serve())
     finally:
+        protocol.tally.report()  # type: ignore[attr-defined]  # connections cut off since the last report
         for target, f in filters:
             target.removeFilter(f)
         for sig, handler in previous.items():

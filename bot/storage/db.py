@@ -113,8 +113,14 @@ class Database:
         return int(value)
 
     def _check_writable(self) -> None:
-        """Take the write lock once: a read-only file fails here, at start-up, rather than at the first message."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """Take the write lock once: a read-only file fails here, at start-up, rather than at the first message.
+        (Another process holding the lock for longer than the busy timeout proves the file writable.)"""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                return
+            raise
         self.db.execute("ROLLBACK")
 
     def _check_schema(self) -> None:
