@@ -7,9 +7,10 @@ accept(). `GuardedH11` (uvicorn's h11 protocol, with three additions) prevents t
 - a deadline for each request's headers (`header_timeout_s`, from its first byte, or from the connection's
   start) and another for its body (`body_timeout_s`, from the end of the headers); a request still unfinished
   then is cut off (the connection is closed);
-- at most `max_connections` connections (lowered to what the open-file limit can hold, see fit_to_file_limit): at the cap, a new connection pushes out the oldest one that has been
-  sending its request for more than EVICT_AFTER seconds (so slow clients cannot lock out the platforms, and a
-  request just arriving is never pushed out by a burst behind it); when there is none, the new one is closed;
+- at most `max_connections` connections (lowered to what the open-file limit holds: fit_to_file_limit). At the
+  cap, a new connection pushes out the oldest one that has been sending its request for more than EVICT_AFTER
+  seconds (so slow clients cannot lock out the platforms, and a request just arriving is never pushed out by a
+  burst behind it); when there is none, the new one is closed;
 - the closings are counted and logged at most once a minute, and `QuietRepeats` keeps the same warning from
   asyncio or uvicorn from filling the log (the first few a minute pass, then one line says how many were left out).
 

@@ -5,7 +5,7 @@
 11–13: the WhatsApp webhook's signature header, message times and log lines. 14: /hapus after PANDU_LOG_SALT
 changed. 15: a read-only database, a schema version that is not a number, a table dropped by hand. (The rest of
 item 15 — bidirectional controls, the same reply for admin and unknown commands, a corrupt focus row — is covered
-by tests/test_hostile_text.py, tests/test_admin.py and tests/test_focus*.py.)
+by tests/test_hostile_text.py and tests/test_issue12.py::test_the_focus_record_is_the_only_state_and_survives_a_corrupt_row.)
 WhatsApp payloads come from pywa's test data (tests/fixtures/whatsapp/external/, each file names its source).
 """
 
@@ -415,8 +415,10 @@ def test_15_a_table_dropped_by_hand_stops_start_up(tmp_path):
     with pytest.raises(StorageError, match=r"has no table 'proposals'") as err:
         Storage(str(path))
     assert str(path) in str(err.value)
-    with sqlite3.connect(path) as conn:
+    other = tmp_path / "other.db"
+    Storage(str(other)).close()
+    with sqlite3.connect(other) as conn:
         conn.execute("ALTER TABLE proposal_answers DROP COLUMN value")
     conn.close()
-    with pytest.raises(StorageError, match="proposals|value"):
-        Storage(str(path))
+    with pytest.raises(StorageError, match=r"table 'proposal_answers' lacks column\(s\) value"):
+        Storage(str(other))
