@@ -186,6 +186,8 @@ def read(
     if i is not None:
         return Reading("choice", index=i)
     tokens = _tokens(words, stripped)
+    if not tokens:  # only "pak", "bu", "min": a call for attention
+        return Reading("help") if stripped.endswith("?") else Reading("smalltalk", "greeting")
     phrase = " ".join(tokens)
     # 2. Words that steer the conversation.
     if phrase in words.commands:
@@ -196,8 +198,9 @@ def read(
         expecting in NAMES and phrase in words.doubtful_names
     ):
         return Reading("smalltalk", talk)
-    # 3. Yes, not yet, no, not applicable.
-    kind = words.answer(tokens)
+    # 3. Yes, not yet, no, not applicable — alone, or first with a remark after a comma that says nothing
+    #    to the contrary ("dereng pak, rencana bulan ngajeng"; not "sudah, tapi belum lengkap").
+    kind = words.answer(tokens) or _answer_with_remark(words, stripped)
     if kind is not None:
         return Reading(kind)
     # 4. A question about the step, or about the rules.
@@ -213,7 +216,8 @@ def read(
         # text step ("bagaimana kalau dibagi dua"): the caller asks the user when the knowledge base has no answer.
         sure = stripped.endswith("?") or stripped.casefold().startswith("tanya:")
         return Reading("question", stripped.removeprefix("tanya:").strip() if sure else stripped, certain=sure)
-    # 5. A value for the step.
+    # 5. A value for the step (a trailing "pak", "bu", "ya" is courtesy, not part of it: "wiyurejo pak").
+    stripped = _without_trailing_fillers(words, stripped)
     if expecting in NAMES and tokens[0] in _ASKING_NOUNS:  # "cara membuat akta", "syarat jadi anggota bpd"
         return Reading("question", stripped, certain=False)
     if expecting in NAMES:
@@ -222,6 +226,30 @@ def read(
         if len(tokens) > MAX_NAME_WORDS:
             return Reading("value", stripped, certain=False, reason="long name")
     return Reading("value", stripped)
+
+
+def _answer_with_remark(words: StepWords, text: str) -> str | None:
+    """A yes/no in the first clause, when the clauses after it hold no yes/no word of their own."""
+    first, sep, rest = text.partition(",")
+    if not sep or not rest.strip():
+        return None
+    kind = words.answer(_tokens(words, first))
+    if kind is None:
+        return None
+    later = _tokens(words, rest)
+    if any(words._forgiving_kind(t) for t in later):
+        return None
+    return kind
+
+
+def _without_trailing_fillers(words: StepWords, text: str) -> str:
+    """`text` without courtesy words at its end ("Wiyurejo pak" → "Wiyurejo"; "Sukamaju ya bu." → "Sukamaju")."""
+    out = text.rstrip()
+    while True:
+        m = re.search(r"[\s,.!]*\b(\w+)[\s,.!]*$", out)
+        if not m or m.start() == 0 or fold(m.group(1)) not in words.fillers | {"ya", "yah", "yaa"}:
+            return out
+        out = out[: m.start()].rstrip()
 
 
 _ASKING_NOUNS = {"cara", "caranya", "syarat", "persyaratan", "prosedur", "mekanisme", "tahapan", "format", "contoh"}
