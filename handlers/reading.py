@@ -69,6 +69,8 @@ class StepWords:
     why: frozenset[str]
     question_starts: frozenset[str]
     doubtful_names: frozenset[str]
+    unknown: frozenset[str] = frozenset()
+    not_in_place_names: frozenset[str] = frozenset()
 
     @classmethod
     def from_file(cls, path: Path = WORDS_FILE) -> "StepWords":
@@ -96,6 +98,8 @@ class StepWords:
             why=phrases(raw["step_why"]["words"]),
             question_starts=phrases(raw["question"]["starts"]),
             doubtful_names=phrases(raw["doubtful_names"]["words"]),
+            unknown=phrases(raw.get("unknown", {}).get("words", [])),
+            not_in_place_names=phrases(raw.get("not_in_place_names", {}).get("words", [])),
         )
 
     # -- yes / no ---------------------------------------------------------------------------------
@@ -200,7 +204,11 @@ def read(
         return Reading("smalltalk", talk)
     # 3. Yes, not yet, no, not applicable — alone, or first with a remark after a comma that says nothing
     #    to the contrary ("dereng pak, rencana bulan ngajeng"; not "sudah, tapi belum lengkap").
-    kind = words.answer(tokens) or _answer_with_remark(words, stripped)
+    if phrase in words.unknown:  # "tidak tahu": not an answer, and not "tidak"
+        return Reading("value", stripped, certain=False, reason="does not know")
+    kind = words.answer(tokens)
+    if kind is None and expecting in ("confirm", "yesno", "choice"):
+        kind = _answer_with_remark(words, stripped)
     if kind is not None:
         return Reading(kind)
     # 4. A question about the step, or about the rules.
@@ -223,23 +231,28 @@ def read(
     if expecting in NAMES:
         if phrase in words.doubtful_names:
             return Reading("value", stripped, certain=False, reason="doubtful name")
+        if expecting == "name" and (words.not_in_place_names.intersection(tokens) or words.answer(tokens[:1])):
+            return Reading("value", stripped, certain=False, reason="talk, not a name")
         if len(tokens) > MAX_NAME_WORDS:
             return Reading("value", stripped, certain=False, reason="long name")
     return Reading("value", stripped)
 
 
 def _answer_with_remark(words: StepWords, text: str) -> str | None:
-    """A yes/no in the first clause, when the clauses after it hold no yes/no word of their own."""
-    first, sep, rest = text.partition(",")
-    if not sep or not rest.strip():
+    """A yes/no that opens the message, followed by a remark holding no yes/no word of another kind ("dereng pak,
+    rencana bulan ngajeng"; "sudah kemarin musdesnya"; not "sudah tapi belum lengkap", not "tidak tahu")."""
+    tokens = _tokens(words, text)
+    if len(tokens) < 2 or any(" ".join(tokens[:n]) in words.unknown for n in range(1, len(tokens) + 1)):
         return None
-    kind = words.answer(_tokens(words, first))
-    if kind is None:
-        return None
-    later = _tokens(words, rest)
-    if any(words._forgiving_kind(t) for t in later):
-        return None
-    return kind
+    for n in range(min(4, len(tokens) - 1), 0, -1):
+        kind = words.answer(tokens[:n])
+        if kind is None:
+            continue
+        others = {k for k in (words._forgiving_kind(w) for w in tokens[n:]) if k}
+        if others - {kind} - ({"no", "not_yet"} if kind in ("no", "not_yet") else set()):
+            return None
+        return kind
+    return None
 
 
 def _without_trailing_fillers(words: StepWords, text: str) -> str:
@@ -330,3 +343,23 @@ def read_duration(text: str) -> str | None:
         if number in _NUMBER_WORDS:
             return f"{_NUMBER_WORDS[number]} {unit}"
     return None
+
+
+def match_option(text: str, options: list[tuple[str, tuple[str, ...]]], words: StepWords | None = None) -> int | None:
+    """The one option a free answer names by its label or one of its aliases ("sama desa tetangga" → "Dengan Desa
+    lain"; "perusahaan swasta" → "Pihak swasta"); None when it names none, or several. A name inside a longer one
+    of another option does not count ("tidak bentuk bkad" names "Tidak, …", not "Ya, bentuk BKAD")."""
+    words = words or default_words()
+    tokens = fold(text).split()
+    spans: list[tuple[int, int, int]] = []  # (start, end, option)
+    for i, (label, aliases) in enumerate(options):
+        for phrase in (label, *aliases):
+            p = fold(phrase).split()
+            if not p or all(w in words.fillers for w in p):
+                continue
+            for s in range(len(tokens) - len(p) + 1):
+                if tokens[s : s + len(p)] == p:
+                    spans.append((s, s + len(p), i))
+    kept = {i for s, e, i in spans
+            if not any(o != i and s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, o in spans)}  # fmt: skip
+    return kept.pop() if len(kept) == 1 else None
