@@ -88,17 +88,20 @@ def flow_of(flows: Flows, p: Proposal) -> Flow | None:
     return flows.flows.get(p.flow)
 
 
-def _requirement(p: Proposal, s: Step) -> str:
-    """"open" when every step `s` requires has an allowed answer; "na" when one was answered "Tidak berlaku" (so
-    `s` does not apply either); else "waiting"."""
+def _requirement(p: Proposal, s: Step, flow: Flow | None = None) -> str:
+    """"open" when every step `s` requires has an allowed answer and is itself open; "na" when one was answered
+    "Tidak berlaku" (so `s` does not apply either); else "waiting". A prerequisite that waits makes the steps
+    after it wait too, whatever they were answered before (Musyawarah Desa changed to "Belum": its agreement and
+    what rests on the agreement count as missing again)."""
     state = "open"
     for sid, allowed in s.requires.items():
         a = p.answers.get(sid)
         value = None if a is None else a.value if a.status == "value" else a.status
-        if value in allowed:
-            continue
         if value == "na":
             return "na"
+        dep = flow.step(sid) if flow is not None else None
+        if value in allowed and (dep is None or _requirement(p, dep, flow) == "open"):
+            continue
         state = "waiting"
     return state
 
@@ -110,7 +113,7 @@ def active_steps(flows: Flows, p: Proposal) -> list[Step]:
     steps = f.steps_for(dict(p.triage)) if f else []
     out: list[Step] = []
     for s in steps:
-        if _requirement(p, s) != "na":
+        if _requirement(p, s, f) != "na":
             out.append(s)
     return out
 
@@ -118,22 +121,28 @@ def active_steps(flows: Flows, p: Proposal) -> list[Step]:
 def waiting_on(p: Proposal, s: Step, flows: Flows) -> list[str]:
     """The names of the answered steps that keep `s` from being asked (e.g. Musyawarah Desa answered "Belum");
     empty when `s` can be asked, or only waits for steps nobody has answered yet."""
-    if _requirement(p, s) != "waiting":
-        return []
     f = flow_of(flows, p)
+    if _requirement(p, s, f) != "waiting":
+        return []
     names = []
     for sid, allowed in s.requires.items():
         a = p.answers.get(sid)
         value = None if a is None else a.value if a.status == "value" else a.status
-        if value is not None and value not in allowed and f and f.step(sid):
-            names.append(f.step(sid).name)
+        dep = f.step(sid) if f else None
+        if dep is None:
+            continue
+        if value is not None and value not in allowed:
+            names.append(dep.name)
+        elif value in allowed and _requirement(p, dep, f) == "waiting":
+            names.append(dep.name)
     return names
 
 
 def next_pending(flows: Flows, p: Proposal) -> str:
     """The first step with no answer that can be asked now (skipped steps count as visited), or ""."""
+    f = flow_of(flows, p)
     for s in active_steps(flows, p):
-        if s.id not in p.answers and _requirement(p, s) == "open":
+        if s.id not in p.answers and _requirement(p, s, f) == "open":
             return s.id
     return ""
 

@@ -31,6 +31,7 @@ CANNOT_SKIP_TRIAGE = "Pertanyaan jenis kerja sama ini tidak bisa dilewati. Silak
 CANNOT_SKIP_NAME = "Nama usulan perlu diisi dulu. Ketik nama singkatnya, atau /batal untuk berhenti."
 WHY_NAME = "Nama usulan hanya untuk membedakan usulan Bapak/Ibu satu sama lain; tidak ada aturannya."
 WAITING_FOR = "{step} (menunggu: {on})"
+WAITING = "menunggu: {on}"
 PAUSED = (
     "Panduan usulan \"{name}\" sedang dihentikan (/batal), jadi jawaban itu tidak disimpan. "
     "Pilih Lanjutkan untuk meneruskan."

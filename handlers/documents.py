@@ -51,7 +51,7 @@ def summary_text(flows: Flows, p: Proposal) -> str:
     lines = [f"{flow.title} ({flow.instrument})", f"• Desa pengusul: {_or_empty(ps.desa and f'Desa {ps.desa}')}",
              f"• Kecamatan: {_or_empty(ps.kecamatan)}", f"• Kabupaten/kota: {_or_empty(str(ps.region))}"]
     if flow.offer_letter:
-        partners = ", ".join(f"Desa {x.name}" for x in ps.partners)
+        partners = ", ".join(f"Desa {x.name}{_where(x)}" for x in ps.partners)
         lines.append(f"• Desa mitra: {_or_empty(partners)}")
     else:
         lines.append(f"• Pihak ketiga: {_or_empty(ps.party)}")
@@ -64,6 +64,15 @@ def summary_text(flows: Flows, p: Proposal) -> str:
     lines.append("")
     lines += [t.STATUS_LINE.format(stage=title, done=d, total=n) for title, d, n, _ in engine.progress(flows, p)]
     return "\n".join(lines)
+
+
+def _where(partner) -> str:
+    """" (Kec. Bulu, Kab. Temanggung)" when the user named the partner's kecamatan or kabupaten."""
+    region = partner.region
+    parts = [f"Kec. {partner.kecamatan}" if partner.kecamatan else "",
+             (f"Kab. {region.name}" if region.kind == "Kabupaten" else str(region)) if region and region.name else ""]
+    shown = ", ".join(x for x in parts if x)
+    return f" ({shown})" if shown else ""
 
 
 def _or_empty(text: str) -> str:

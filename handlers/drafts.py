@@ -366,7 +366,10 @@ def ringkasan(flows: Flows, p: Proposal) -> Draft:
         rows = [(para("Langkah"), para("Status"), para("Dasar"))]
         for s in (x for x in steps if x.stage == stage.id):
             a = p.answers.get(s.id)
-            if a is not None and a.status == "belum":
+            waits = engine.waiting_on(p, s, flows)
+            if waits:  # a step resting on an earlier one that is not done counts as missing, whatever it held
+                status = para(gap(t.WAITING.format(on=", ".join(waits))))
+            elif a is not None and a.status == "belum":
                 status = para(Span(engine.answer_label(a), bold=True))
             elif engine.is_missing(s, a):
                 status = para(gap(engine.answer_label(a).lower()))

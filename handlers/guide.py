@@ -24,22 +24,49 @@ from handlers.messages import Choice, Reply
 
 log = logging.getLogger(__name__)
 
-YES_NO_TRIAGE = ("ya", "tidak")  # triage options answered by yes / no words
 
 
 def _expecting(ctx: Context, p: Proposal) -> reading.Expecting:
     if p.at == At.NAME:
         return "proposal"
-    if p.at == At.TRIAGE:
-        q = engine.pending_question(proposals.flows(ctx), p)
-        ids = tuple(o.id for o in q.options) if q else ()
-        return "yesno" if ids == YES_NO_TRIAGE else "choice"
+    options = _options(ctx, p)
+    if options is not None:
+        return "yesno" if _yes_no_options(options) is not None else "choice"
     s = engine.pending_step(proposals.flows(ctx), p)
     if s is None:
         return "text"
-    if s.kind in ("confirm", "choice"):
-        return s.kind
+    if s.kind == "confirm":
+        return "confirm"
     return {"duration": "duration", "name": "name"}.get(s.validate, "text")
+
+
+def _options(ctx: Context, p: Proposal) -> list[tuple[str, str, tuple[str, ...]]] | None:
+    """The pending triage question's or choice step's options: (event value, label, aliases); None otherwise."""
+    fl = proposals.flows(ctx)
+    q = engine.pending_question(fl, p)
+    if q is not None:
+        return [(o.id, o.label, o.aliases) for o in q.options]
+    s = engine.pending_step(fl, p)
+    if s is not None and s.kind == "choice":
+        return [(str(i), label, aliases) for i, (label, aliases) in enumerate(s.option_words())]
+    return None
+
+
+def _yes_no_options(options) -> tuple[str, str] | None:
+    """(yes value, no value) when the options are a yes and a no ("Ya" / "Tidak", "Ya, …" / "Tidak, …")."""
+    if len(options) != 2:
+        return None
+    first = [label.split(",")[0].split()[0].casefold() if label.split() else "" for _, label, _ in options]
+    return (options[0][0], options[1][0]) if first == ["ya", "tidak"] else None
+
+
+def _named_option(ctx: Context, p: Proposal, text: str) -> str | None:
+    """The event value of the option a free answer names ("sama desa tetangga", "perusahaan swasta")."""
+    options = _options(ctx, p)
+    if not options:
+        return None
+    i = reading.match_option(text, [(label, aliases) for _, label, aliases in options], proposals.words(ctx))
+    return options[i][0] if i is not None else None
 
 
 def _field_name(ctx: Context, p: Proposal) -> str:
@@ -167,6 +194,10 @@ async def _at_step(ctx: Context, p: Proposal, text: str) -> list[Reply]:
         return proposals.run(ctx, p, Event("why", step=p.position))
     if kind in reading.YES_NO_KINDS:
         return await _yes_no(ctx, p, expecting, kind, text)
+    if kind == "value" and expecting in ("choice", "yesno"):  # a question ("bumdes itu termasuk?") is answered
+        named = _named_option(ctx, p, r.value or text)
+        if named is not None:  # "sama desa tetangga" → "Dengan Desa lain"
+            return proposals.run(ctx, p, Event("answer", step=p.position, value=named, revision=p.revision))
     if kind == "question":
         return await _question(ctx, p, expecting, r)
     return await _value(ctx, p, expecting, r)
@@ -176,8 +207,9 @@ async def _yes_no(ctx: Context, p: Proposal, expecting: str, kind: str, text: st
     if expecting == "confirm":
         value = {"yes": "sudah", "not_yet": "belum", "no": "belum", "na": "na"}[kind]
         return proposals.run(ctx, p, Event("answer", step=p.position, value=value, revision=p.revision))
-    if expecting == "yesno" and kind in ("yes", "no"):
-        value = "ya" if kind == "yes" else "tidak"
+    yes_no = _yes_no_options(_options(ctx, p) or [])
+    if expecting == "yesno" and yes_no is not None and kind in ("yes", "no"):
+        value = yes_no[0] if kind == "yes" else yes_no[1]
         return proposals.run(ctx, p, Event("answer", step=p.position, value=value, revision=p.revision))
     if expecting in ("yesno", "choice"):
         return ask_again(ctx, p, t.CHOOSE_ONE.format(n=len(engine.pending_choices(proposals.flows(ctx), p)) - 1))
@@ -201,11 +233,18 @@ async def _value(ctx: Context, p: Proposal, expecting: str, r: reading.Reading) 
             return await answer_then_step(ctx, p, r.value, found)
         n = len(engine.pending_choices(proposals.flows(ctx), p)) - 1
         return ask_again(ctx, p, t.CHOOSE_ONE.format(n=n))
-    if not r.certain:
+    if not r.certain or _repeats_an_answer(p, r.value):
         return _maybe_value(ctx, p, r.value)
     if _reads_as_question(ctx, p, r.value, expecting):
         return _maybe_value(ctx, p, r.value, maybe_question=True)
     return proposals.run(ctx, p, Event("text", value=r.value))
+
+
+def _repeats_an_answer(p: Proposal, value: str) -> bool:
+    """Whether `value` is what another step already holds: a message sent twice ("Sukamaju" again at Kecamatan)
+    is checked with the user rather than stored a second time."""
+    key = reading.fold(value)
+    return bool(key) and any(a.status == "value" and reading.fold(a.value) == key for a in p.answers.values())
 
 
 def _reads_as_question(ctx: Context, p: Proposal, value: str, expecting: str) -> bool:

@@ -69,6 +69,8 @@ class StepWords:
     why: frozenset[str]
     question_starts: frozenset[str]
     doubtful_names: frozenset[str]
+    unknown: frozenset[str] = frozenset()
+    not_in_place_names: frozenset[str] = frozenset()
 
     @classmethod
     def from_file(cls, path: Path = WORDS_FILE) -> "StepWords":
@@ -96,6 +98,8 @@ class StepWords:
             why=phrases(raw["step_why"]["words"]),
             question_starts=phrases(raw["question"]["starts"]),
             doubtful_names=phrases(raw["doubtful_names"]["words"]),
+            unknown=phrases(raw.get("unknown", {}).get("words", [])),
+            not_in_place_names=phrases(raw.get("not_in_place_names", {}).get("words", [])),
         )
 
     # -- yes / no ---------------------------------------------------------------------------------
@@ -186,6 +190,8 @@ def read(
     if i is not None:
         return Reading("choice", index=i)
     tokens = _tokens(words, stripped)
+    if not tokens:  # only "pak", "bu", "min": a call for attention
+        return Reading("help") if stripped.endswith("?") else Reading("smalltalk", "greeting")
     phrase = " ".join(tokens)
     # 2. Words that steer the conversation.
     if phrase in words.commands:
@@ -196,8 +202,13 @@ def read(
         expecting in NAMES and phrase in words.doubtful_names
     ):
         return Reading("smalltalk", talk)
-    # 3. Yes, not yet, no, not applicable.
+    # 3. Yes, not yet, no, not applicable — alone, or first with a remark after a comma that says nothing
+    #    to the contrary ("dereng pak, rencana bulan ngajeng"; not "sudah, tapi belum lengkap").
+    if phrase in words.unknown:  # "tidak tahu": not an answer, and not "tidak"
+        return Reading("value", stripped, certain=False, reason="does not know")
     kind = words.answer(tokens)
+    if kind is None and expecting in ("confirm", "yesno", "choice"):
+        kind = _answer_with_remark(words, stripped)
     if kind is not None:
         return Reading(kind)
     # 4. A question about the step, or about the rules.
@@ -213,15 +224,45 @@ def read(
         # text step ("bagaimana kalau dibagi dua"): the caller asks the user when the knowledge base has no answer.
         sure = stripped.endswith("?") or stripped.casefold().startswith("tanya:")
         return Reading("question", stripped.removeprefix("tanya:").strip() if sure else stripped, certain=sure)
-    # 5. A value for the step.
+    # 5. A value for the step (a trailing "pak", "bu", "ya" is courtesy, not part of it: "wiyurejo pak").
+    stripped = _without_trailing_fillers(words, stripped)
     if expecting in NAMES and tokens[0] in _ASKING_NOUNS:  # "cara membuat akta", "syarat jadi anggota bpd"
         return Reading("question", stripped, certain=False)
     if expecting in NAMES:
         if phrase in words.doubtful_names:
             return Reading("value", stripped, certain=False, reason="doubtful name")
+        if expecting == "name" and (words.not_in_place_names.intersection(tokens) or words.answer(tokens[:1])):
+            return Reading("value", stripped, certain=False, reason="talk, not a name")
         if len(tokens) > MAX_NAME_WORDS:
             return Reading("value", stripped, certain=False, reason="long name")
     return Reading("value", stripped)
+
+
+def _answer_with_remark(words: StepWords, text: str) -> str | None:
+    """A yes/no that opens the message, followed by a remark holding no yes/no word of another kind ("dereng pak,
+    rencana bulan ngajeng"; "sudah kemarin musdesnya"; not "sudah tapi belum lengkap", not "tidak tahu")."""
+    tokens = _tokens(words, text)
+    if len(tokens) < 2 or any(" ".join(tokens[:n]) in words.unknown for n in range(1, len(tokens) + 1)):
+        return None
+    for n in range(min(4, len(tokens) - 1), 0, -1):
+        kind = words.answer(tokens[:n])
+        if kind is None:
+            continue
+        others = {k for k in (words._forgiving_kind(w) for w in tokens[n:]) if k}
+        if others - {kind} - ({"no", "not_yet"} if kind in ("no", "not_yet") else set()):
+            return None
+        return kind
+    return None
+
+
+def _without_trailing_fillers(words: StepWords, text: str) -> str:
+    """`text` without courtesy words at its end ("Wiyurejo pak" → "Wiyurejo"; "Sukamaju ya bu." → "Sukamaju")."""
+    out = text.rstrip()
+    while True:
+        m = re.search(r"[\s,.!]*\b(\w+)[\s,.!]*$", out)
+        if not m or m.start() == 0 or fold(m.group(1)) not in words.fillers | {"ya", "yah", "yaa"}:
+            return out
+        out = out[: m.start()].rstrip()
 
 
 _ASKING_NOUNS = {"cara", "caranya", "syarat", "persyaratan", "prosedur", "mekanisme", "tahapan", "format", "contoh"}
@@ -302,3 +343,23 @@ def read_duration(text: str) -> str | None:
         if number in _NUMBER_WORDS:
             return f"{_NUMBER_WORDS[number]} {unit}"
     return None
+
+
+def match_option(text: str, options: list[tuple[str, tuple[str, ...]]], words: StepWords | None = None) -> int | None:
+    """The one option a free answer names by its label or one of its aliases ("sama desa tetangga" → "Dengan Desa
+    lain"; "perusahaan swasta" → "Pihak swasta"); None when it names none, or several. A name inside a longer one
+    of another option does not count ("tidak bentuk bkad" names "Tidak, …", not "Ya, bentuk BKAD")."""
+    words = words or default_words()
+    tokens = fold(text).split()
+    spans: list[tuple[int, int, int]] = []  # (start, end, option)
+    for i, (label, aliases) in enumerate(options):
+        for phrase in (label, *aliases):
+            p = fold(phrase).split()
+            if not p or all(w in words.fillers for w in p):
+                continue
+            for s in range(len(tokens) - len(p) + 1):
+                if tokens[s : s + len(p)] == p:
+                    spans.append((s, s + len(p), i))
+    kept = {i for s, e, i in spans
+            if not any(o != i and s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, o in spans)}  # fmt: skip
+    return kept.pop() if len(kept) == 1 else None

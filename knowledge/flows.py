@@ -59,6 +59,11 @@ class Step:
     # removed before the value is stored; with `items = true`, from each comma-separated item.
     prefixes: tuple[str, ...] = ()
     items: bool = False
+    aliases: dict[str, tuple[str, ...]] = dc_field(default_factory=dict)  # choice steps: option label → words
+
+    def option_words(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each option with the words people type for it (choice steps)."""
+        return [(o, self.aliases.get(o, ())) for o in self.options]
 
     @property
     def name(self) -> str:
@@ -97,6 +102,7 @@ class Option:
     label: str
     next: str = ""  # another triage question
     outcome: str = ""  # or an outcome
+    aliases: tuple[str, ...] = ()  # words people type for this option ("desa tetangga", "beda kabupaten")
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,7 @@ def _check_text(where: str, text: str, problems: list[str]) -> None:
 
 _STEP_KEYS = {
     "id", "stage", "kind", "title", "prompt", "citations", "excerpts", "note", "missing", "field", "label",
-    "validate", "options", "when", "requires", "hint", "prefixes", "items",
+    "validate", "options", "when", "requires", "hint", "prefixes", "items", "aliases",
 }
 CONFIRM_VALUES = ("sudah", "belum", "na")
 
@@ -186,6 +192,7 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
     hint = _str(raw, "hint", where, problems, False)
     prefixes = _strs(raw, "prefixes", where, problems, required=False) if "prefixes" in raw else ()
     requires = _requires(raw.get("requires", {}), where, problems)
+    aliases = _aliases(raw.get("aliases", {}), where, problems)
     items = raw.get("items", False)
     if not isinstance(items, bool):
         problems.append(f"{where}: 'items' must be true or false")
@@ -216,13 +223,41 @@ def _step(raw: dict, where: str, stages: set[str], problems: list[str]) -> Step 
         problems.append(f"{where}: a step without citations must say what is 'missing'")
     if (prefixes or items) and kind != "text":
         problems.append(f"{where}: only text steps take 'prefixes' or 'items'")
+    if aliases:
+        if kind != "choice":
+            problems.append(f"{where}: only choice steps take 'aliases'")
+        for label in aliases:
+            if label not in options:
+                problems.append(f"{where}: aliases for {label!r}, which is not one of the options")
+        check_aliases(where, [(o, aliases.get(o, ())) for o in options], problems)
     status = _status(excerpts)
     if status == "unverified" and not note:
         problems.append(f"{where}: rests on a paraphrase, so it needs a 'note' saying it is unverified")
     for text in (prompt, note, missing, hint):
         _check_text(where, text, problems)
     return Step(sid, stage, kind, prompt, citations, excerpts, status, note, missing, fld, label, validate,
-                options, dict(when), title, requires, hint, prefixes, items)
+                options, dict(when), title, requires, hint, prefixes, items, aliases)
+
+
+def _aliases(raw: object, where: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """`aliases = { "Pihak swasta" = ["swasta", "perusahaan"] }` as a dict."""
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v) for v in raw.values()
+    ):
+        problems.append(f"{where}: 'aliases' must be a table of option label = list of words")
+        return {}
+    return {k: tuple(x.strip() for x in v) for k, v in raw.items()}
+
+
+def check_aliases(where: str, options: list[tuple[str, tuple[str, ...]]], problems: list[str]) -> None:
+    """No word may name two options of one question (a typed answer must point at one option)."""
+    owner: dict[str, str] = {}
+    for label, aliases in options:
+        for alias in aliases:
+            key = " ".join(alias.casefold().split())
+            if key in owner and owner[key] != label:
+                problems.append(f"{where}: alias {alias!r} names both {owner[key]!r} and {label!r}")
+            owner[key] = label
 
 
 def _requires(raw: object, where: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
@@ -302,13 +337,16 @@ def _triage(raw: dict, flows: Flows, problems: list[str]) -> None:
         where = f"{file}: question {qid or '?'}"
         options = []
         for ro in rq.get("options", []):
+            aliases = _strs(ro, "aliases", where, problems, required=False) if "aliases" in ro else ()
             opt = Option(_str(ro, "id", where, problems), _str(ro, "label", where, problems),
-                         _str(ro, "next", where, problems, False), _str(ro, "outcome", where, problems, False))
+                         _str(ro, "next", where, problems, False), _str(ro, "outcome", where, problems, False),
+                         aliases)
             if bool(opt.next) == bool(opt.outcome):
                 problems.append(f"{where}: option {opt.id}: needs exactly one of 'next' or 'outcome'")
             options.append(opt)
         if len(options) < 2:
             problems.append(f"{where}: needs at least 2 options")
+        check_aliases(where, [(o.label, o.aliases) for o in options], problems)
         q = Question(qid, _str(rq, "prompt", where, problems), _strs(rq, "citations", where, problems),
                      parse_excerpts(rq.get("excerpts", []), where, problems), tuple(options))
         flows.questions[qid] = q

@@ -277,7 +277,7 @@ async def test_perjanjian_bersama_is_laid_out_as_an_agreement_with_the_companys_
         for r in table.rows:
             rows.setdefault(r.cells[0].text, r.cells[1].text)
     assert rows["Inventarisasi bidang/potensi"] == t.BELUM  # its own status, not a placeholder
-    assert rows["Skala prioritas"] == "[… belum diisi: belum dijawab …]"
+    assert rows["Skala prioritas"] == "[… belum diisi: menunggu: Inventarisasi bidang/potensi …]"  # it rests on it
     assert rows["Pihak ketiga"] == "PT Air Jernih" and rows["Penanda tangan pihak ketiga"] == "Budi Santoso, Direktur Utama"
     heads = [p.text for p in summary.paragraphs if p.style.name.startswith(("Heading", "Title"))]
     assert heads[0] == "Ringkasan Usulan Kerja Sama" and "Para pihak (7/7)" in heads and "Penawaran (0/2)" in heads

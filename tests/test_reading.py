@@ -144,3 +144,17 @@ def test_prefixes_the_field_already_says_are_dropped():
 
 def test_fold():
     assert fold("Sudah, Pak!") == "sudah pak" and fold("N/A") == "n a" and fold("Éé") == "ee"
+
+
+@pytest.mark.parametrize("typed,expecting,kind,value", [
+    ("wiyurejo pak", "name", "value", "wiyurejo"), ("Sukamaju ya bu.", "name", "value", "Sukamaju"),
+    ("Jalan tani, bu", "text", "value", "Jalan tani"), ("Ibu Sri Wahyuni", "name", "value", "Ibu Sri Wahyuni"),
+    ("dereng pak, rencana bulan ngajeng", "confirm", "not_yet", None), ("sudah pak, kemarin", "confirm", "yes", None),
+    ("sudah, tapi belum lengkap", "confirm", "value", None), ("pak", "name", "smalltalk", "greeting"),
+    ("bu?", "text", "help", None),
+])  # fmt: skip
+def test_courtesy_around_an_answer(typed, expecting, kind, value):
+    r = read(typed, expecting, smalltalk=smalltalk)
+    assert r.kind == kind, r
+    if value is not None:
+        assert r.value == value
