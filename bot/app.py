@@ -16,6 +16,7 @@ from bot.pipeline import Pipeline
 from bot.redact import hide_in_logs
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.wa_webhook import chat_id_for
 from handlers import router, texts
 from handlers.context import Context
 from handlers.messages import Choice, Inbound, Outbound, Reply
@@ -133,6 +134,21 @@ class App:
             return Outbound(reply)
         menu_id = self.storage.save_menu(chat_key, reply.choices)
         return Outbound(reply, menu_id, tuple(choice_token(menu_id, i) for i in range(len(reply.choices))))
+
+    def is_admin(self, chat_key: str) -> bool:
+        """Whether a chat is listed in [admin] chats: "channel:id" as stored, or for WhatsApp the phone number
+        ("whatsapp:6281234567890", "+62 812-…"), which finds the chat however it is keyed (hash or BSUID)."""
+        return chat_key in self._admin_keys()
+
+    def _admin_keys(self) -> set[str]:
+        keys = set()
+        for entry in self.config.admin.chats:
+            channel, _, chat_id = entry.strip().partition(":")
+            digits = "".join(ch for ch in chat_id if ch.isdigit())
+            if channel == "whatsapp" and digits and set(chat_id) <= set("+0123456789 -()."):  # a phone number
+                entry = f"whatsapp:{chat_id_for(None, digits, self.storage.chat_id_hash)}"
+            keys |= {entry, self.storage.resolve(entry)}
+        return keys
 
     def reload_knowledge(self) -> Knowledge:
         """Load the knowledge base again; keep the old one (and raise) if the new one has problems."""

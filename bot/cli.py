@@ -257,6 +257,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, names: tuple[str, ...]) -> int:
     """Build the app with the named channels (those configured) and serve their webhooks until a signal."""
     from bot.app import build_app
+    from bot.guard import Limits
     from bot.web import build_web_app, serve_web_app
 
     app = build_app(_settings(args), channels=names)
@@ -267,7 +268,9 @@ def _serve(args: argparse.Namespace, names: tuple[str, ...]) -> int:
             return 2
         listed = ", ".join(app.channels)
         print(f"serving {listed} on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-        return serve_web_app(build_web_app(app), args.host, args.port)
+        server = app.config.server
+        limits = Limits(server.max_connections, server.header_timeout_s, server.body_timeout_s)
+        return serve_web_app(build_web_app(app), args.host, args.port, limits)
     finally:
         app.close()
 

@@ -52,6 +52,15 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """The app's own HTTP server (webhooks): what one client may take (see bot/guard.py)."""
+
+    max_connections: int = 256  # open connections at once; at the cap the slowest unfinished one is closed
+    header_timeout_s: float = 10.0  # a request's headers must arrive within this (from its first byte)
+    body_timeout_s: float = 20.0  # and its body within this (from the end of the headers)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `base_dir` resolves relative paths."""
 
@@ -61,6 +70,7 @@ class Config:
     question_log: QuestionLogConfig = field(default_factory=QuestionLogConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     base_dir: Path = REPO_ROOT
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
@@ -95,6 +105,7 @@ SECTIONS: dict[str, type] = {
     "question_log": QuestionLogConfig,
     "admin": AdminConfig,
     "delivery": DeliveryConfig,
+    "server": ServerConfig,
 }
 
 
@@ -138,6 +149,12 @@ def _check(cfg: Config) -> None:
         raise ConfigError("config: delivery.retry_first_s must not be above delivery.retry_max_s")
     if d.confirm_wait_s < 0 or d.seen_kept_days < 1:
         raise ConfigError("config: delivery.confirm_wait_s must not be negative, seen_kept_days at least 1")
+    sv = cfg.server
+    if not 8 <= sv.max_connections <= 100_000:
+        raise ConfigError(f"config: server.max_connections must be between 8 and 100000, not {sv.max_connections}")
+    for name in ("header_timeout_s", "body_timeout_s"):
+        if not 0.5 <= getattr(sv, name) <= 600:
+            raise ConfigError(f"config: server.{name} must be between 0.5 and 600 seconds")
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import sqlite3
 import time
@@ -50,9 +51,11 @@ class Pipeline:
         self._accepted = 0
 
     # -- receiving ----------------------------------------------------------------------------
-    async def accept(self, deliveries: Sequence[Delivery], also: Callable[[], None] | None = None) -> int:
+    async def accept(self, deliveries: Sequence[Delivery], also: Callable[[], None] | None = None,
+                     seen: Sequence[Delivery] = ()) -> int:  # fmt: skip
         """Store deliveries (redeliveries are skipped) and `also()`'s writes in one transaction; return how many were new.
 
+        `seen`: deliveries to remember (so a redelivery is skipped) but not to answer, e.g. the rest of an album.
         Raises sqlite3.Error when the database cannot store them: the channel must then answer 5xx.
         """
         new: list[int] = []
@@ -63,6 +66,8 @@ class Pipeline:
                     log.debug("%s: redelivery skipped", d.inbound.channel)
                 else:
                     new.append(row_id)
+            for d in seen:
+                self.storage.inbox.add(d.inbound.channel, d.platform_id, None, None, done=True)
             if also is not None:
                 also()
         self._accepted += len(new)
@@ -175,6 +180,10 @@ class Pipeline:
             else:
                 poisoned = False
             delivery = Delivery.from_json("", row.payload)
+            chat_key = storage.chats.resolve(delivery.inbound.chat_key)
+            if chat_key != delivery.inbound.chat_key:  # the chat moved (e.g. a supergroup) after this was stored
+                inbound = dataclasses.replace(delivery.inbound, chat_id=chat_key.partition(":")[2])
+                delivery = Delivery(delivery.platform_id, inbound, delivery.reply_to)
 
             def then(outs: list[Outbound]) -> None:
                 queued.clear()

@@ -36,8 +36,9 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.channel import Delivery, Outgoing, SendError
 from bot.redact import hide_in_logs
@@ -46,6 +47,7 @@ from bot.textsplit import split_text
 from bot.web import STORAGE_DOWN, json_content, read_body
 from handlers import texts
 from handlers.messages import Inbound, Outbound, Reply, document_only
+from handlers.router import COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,17 @@ _UNSUPPORTED = (
     "location", "venue", "contact", "poll", "dice", "game", "story",
 )  # fmt: skip
 _GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError)  # what PTB raises on a bad update
+
+
+@dataclasses.dataclass
+class Parsed:
+    """What some updates carried: deliveries for the core, membership changes, chat moves (old → new key)."""
+
+    deliveries: list[Delivery] = dataclasses.field(default_factory=list)
+    members: dict[str, bool] = dataclasses.field(default_factory=dict)
+    moves: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    albums: list[Delivery] = dataclasses.field(default_factory=list)  # later parts of an album: remembered only
 
 
 class TelegramSetupError(SettingsError):
@@ -111,9 +124,11 @@ def _replies_to_bot(message: Message, bot_id: int) -> bool:
 def _group_text(message: Message, bot_id: int, bot_username: str | None) -> str | None:
     text = message.text or ""
     if text.startswith("/"):
-        _, at, name = text.split(maxsplit=1)[0].partition("@")
+        command, at, name = text.split(maxsplit=1)[0].partition("@")
         if at and (not bot_username or name.casefold() != bot_username.casefold()):
             return None  # a command for another bot
+        if not at and command[1:].casefold() not in COMMANDS:
+            return None  # a bare command that is not Pandu's: another bot's (several bots share a group)
         return text
     if _replies_to_bot(message, bot_id):
         return text
@@ -158,10 +173,12 @@ def markup_of(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ForceReply 
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=token)] for label, token in data["inline"]])
 
 
-def render_outbound(chat_id: int | str, out: Outbound, force_reply: bool = False) -> list[Outgoing]:
+def render_outbound(chat_id: int | str, out: Outbound, force_reply: bool = False,
+                    thread: int | None = None) -> list[Outgoing]:  # fmt: skip
     """One reply as Bot API calls: its text parts (buttons under the last), then its document if any.
 
     `force_reply`: a message without buttons opens the reply field (groups, where answers must be replies).
+    `thread`: the forum topic the replies go to (None: the chat itself, or a forum's "General").
     """
     markup = _markup_json(out)
     if markup is None and force_reply:
@@ -173,12 +190,13 @@ def render_outbound(chat_id: int | str, out: Outbound, force_reply: bool = False
     if doc is not None and len(caption) > MAX_CAPTION:  # too long for a caption: it goes first as text
         parts += render_parts(Reply(caption))
         caption = ""
+    where = {"chat_id": chat_id, **({"thread": thread} if thread is not None else {})}
     for i, part in enumerate(parts):
         last = i == len(parts) - 1 and doc is None
-        calls.append(Outgoing({"method": "sendMessage", "chat_id": chat_id, "text": part,
+        calls.append(Outgoing({"method": "sendMessage", **where, "text": part,
                                "markup": markup if last else None}))  # fmt: skip
     if doc is not None:
-        body = {"method": "sendDocument", "chat_id": chat_id, "filename": Path(doc.filename).name or "dokumen",
+        body = {"method": "sendDocument", **where, "filename": Path(doc.filename).name or "dokumen",
                 "caption": escape(caption, quote=False), "markup": markup}  # fmt: skip
         calls.append(Outgoing(body, doc.data))
     return calls
@@ -193,14 +211,15 @@ def with_reply_hint(out: Outbound) -> Outbound:
 
 
 @contextlib.asynccontextmanager
-async def typing(bot: Any, chat_id: int | str, action: str = ChatAction.TYPING) -> AsyncIterator[None]:
-    """Show a chat action while the work inside takes longer than TYPING_AFTER seconds."""
+async def typing(bot: Any, chat_id: int | str, action: str = ChatAction.TYPING,
+                 thread: int | None = None) -> AsyncIterator[None]:  # fmt: skip
+    """Show a chat action (in the forum topic `thread`, if any) while the work inside takes over TYPING_AFTER s."""
 
     async def keep_showing() -> None:
         await asyncio.sleep(TYPING_AFTER)
         while True:
             with contextlib.suppress(TelegramError):
-                await bot.send_chat_action(chat_id, action)
+                await bot.send_chat_action(chat_id, action, message_thread_id=thread)
             await asyncio.sleep(TYPING_EVERY)
 
     task = asyncio.create_task(keep_showing())
@@ -226,6 +245,35 @@ def send_error(exc: TelegramError) -> SendError:
     return SendError(f"{name}")  # TimedOut, NetworkError (5xx, connection refused), InvalidToken …
 
 
+class UpdatesRequest(HTTPXRequest):
+    """The getUpdates connection. An update python-telegram-bot cannot read (a shape it does not know) is taken
+    out of the answer before PTB parses it, so the others are handled and polling goes on; its id is kept in
+    `unreadable`, so the next offset acknowledges it too (it is logged once, without its content)."""
+
+    def __init__(self) -> None:
+        super().__init__(connection_pool_size=1)
+        self.unreadable: list[int] = []
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+        """Telegram's answer, without the updates that cannot be read (see the class)."""
+        data = super().parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(data, dict) and data.get("ok") and isinstance(result, list):
+            kept = []
+            for raw in result:
+                try:
+                    Update.de_json(raw, None)
+                    kept.append(raw)
+                except _UNREADABLE as exc:
+                    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                    if isinstance(update_id, int):
+                        self.unreadable.append(update_id)
+                    log.error("Telegram update %s could not be read (%s); acknowledged and skipped",
+                              update_id, type(exc).__name__)  # fmt: skip
+            data["result"] = kept
+        return data
+
+
 # -- the channel ------------------------------------------------------------------------------
 class TelegramChannel:
     """Parses updates into deliveries, renders replies, sends them; polling or webhook mode."""
@@ -241,7 +289,9 @@ class TelegramChannel:
         urls = api_urls(settings.base_url)
         base = {"base_url": urls[0], "base_file_url": urls[1]} if urls else {}
         # max_retries=0: a 429 reaches the outbox, which waits retry_after durably (across a crash too).
-        self.bot = ExtBot(settings.token, rate_limiter=AIORateLimiter(max_retries=0), **base)
+        self.updates_request = UpdatesRequest()
+        self.bot = ExtBot(settings.token, rate_limiter=AIORateLimiter(max_retries=0),
+                          get_updates_request=self.updates_request, **base)  # fmt: skip
         self.bot_id = settings.token.split(":", 1)[0]
         self.secret = (settings.webhook_secret or "").encode()
         self._tasks: set[asyncio.Task] = set()
@@ -285,34 +335,53 @@ class TelegramChannel:
             log.warning("Telegram shutdown incomplete: %s", exc.__class__.__name__)
 
     # -- parsing ------------------------------------------------------------------------------
-    def parse(self, update: Update) -> tuple[list[Delivery], dict[str, bool]]:
-        """(deliveries, membership changes by chat key) of one update; callback queries are answered at once."""
+    def parse(self, update: Update, into: Parsed | None = None) -> Parsed:
+        """What one update carries for the core (added to `into`); callback queries are answered at once."""
+        found = into if into is not None else Parsed()
         platform_id = f"telegram:{self.bot_id}:{update.update_id}"
         if update.callback_query is not None:
             query = update.callback_query
             self._later(self.bot.answer_callback_query(query.id))  # stop the button's spinner, whatever follows
             message = query.message
             if message is None or query.data is None:
-                return [], {}  # an inline-mode or game button: not ours
+                return found  # an inline-mode or game button: not ours
             inbound = Inbound(CHANNEL, str(message.chat.id), choice=query.data, kind="choice")
-            return [Delivery(platform_id, inbound, self._reply_to(message))], {}
-        if update.my_chat_member is not None:
+            found.deliveries.append(Delivery(platform_id, inbound, self._reply_to(message)))
+        elif update.my_chat_member is not None:
             change = update.my_chat_member
             status = change.new_chat_member.status
             log.info("Telegram chat membership changed to %s", status)
-            active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-            return [], {f"{CHANNEL}:{change.chat.id}": active}
-        if update.message is not None:
-            inbound = to_inbound(update.message, self.bot.id, self.bot.username)
-            if inbound is not None:
-                return [Delivery(platform_id, inbound, self._reply_to(update.message))], {}
-            return [], {}
-        log.debug("update %s ignored", update.update_id)  # edited messages, channel posts …
-        return [], {}
+            found.members[f"{CHANNEL}:{change.chat.id}"] = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        elif update.message is not None:
+            self._parse_message(update.message, platform_id, found)
+        else:
+            log.debug("update %s ignored", update.update_id)  # edited messages, channel posts …
+        return found
+
+    def _parse_message(self, message: Message, platform_id: str, found: Parsed) -> None:
+        migrated = _migration(message)
+        if migrated is not None:  # a group became a supergroup: its proposals and focus move to the new id
+            log.info("Telegram group upgraded to a supergroup; its chat moves to the new id")
+            found.moves.append(migrated)
+            return
+        inbound = to_inbound(message, self.bot.id, self.bot.username)
+        if inbound is None:
+            return
+        if inbound.kind == "unsupported" and message.media_group_id:  # an album: one "text only" reply
+            album_id = f"telegram:{self.bot_id}:album:{message.chat.id}:{message.media_group_id}"
+            first = all(d.platform_id != album_id for d in found.deliveries)
+            delivery = Delivery(album_id if first else platform_id, inbound, self._reply_to(message))
+            (found.deliveries if first else found.albums).append(delivery)
+            return
+        found.deliveries.append(Delivery(platform_id, inbound, self._reply_to(message)))
 
     @staticmethod
     def _reply_to(message: Message) -> dict[str, Any]:
-        return {"chat_id": message.chat.id, "group": message.chat.type in _GROUPS}
+        """Where replies go: the chat, and in a forum the topic the message was written in."""
+        where: dict[str, Any] = {"chat_id": message.chat.id, "group": message.chat.type in _GROUPS}
+        if message.is_topic_message and message.message_thread_id is not None:
+            where["thread"] = message.message_thread_id
+        return where
 
     def _later(self, coro) -> None:
         async def quietly() -> None:
@@ -326,19 +395,18 @@ class TelegramChannel:
         task.add_done_callback(self._tasks.discard)
 
     async def accept(self, updates: Sequence[Update]) -> None:
-        """Store the updates' deliveries (and membership changes) in one transaction; raises sqlite3.Error."""
-        deliveries: list[Delivery] = []
-        members: dict[str, bool] = {}
+        """Store the updates' deliveries, membership changes and chat moves in one transaction; raises sqlite3.Error."""
+        found = Parsed()
         for update in updates:
-            found, changes = self.parse(update)
-            deliveries += found
-            members.update(changes)
+            self.parse(update, found)
 
         def also() -> None:
-            for chat_key, active in members.items():
-                self.storage.set_chat_active(chat_key, active)
+            for old, new in found.moves:
+                self.storage.link(old, new)
+            for chat_key, active in found.members.items():
+                self.storage.set_chat_active(self.storage.resolve(chat_key), active)
 
-        await self.app.pipeline.accept(deliveries, also if members else None)
+        await self.app.pipeline.accept(found.deliveries, also, seen=found.albums)
 
     # -- webhook mode -------------------------------------------------------------------------
     async def receive(self, request: Request) -> Response:
@@ -352,13 +420,24 @@ class TelegramChannel:
         body = await read_body(request, MAX_WEBHOOK_BODY)
         if body is None:
             return PlainTextResponse("too large", status_code=413)
+        if not body:  # the client left before its body arrived (or sent none): nobody to answer
+            return PlainTextResponse("bad update", status_code=400)
         try:
-            update = Update.de_json(json.loads(body), self.bot)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            log.warning("Telegram webhook: body is not an update; dropped")
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            log.warning("Telegram webhook: body is not JSON; dropped")
             return PlainTextResponse("bad update", status_code=400)
-        if update is None or (update.message is not None and update.message.chat is None):
-            return PlainTextResponse("bad update", status_code=400)
+        try:
+            update = Update.de_json(data, self.bot)
+            if update is None or (update.message is not None and update.message.chat is None):
+                raise ValueError("not an update")
+        except _UNREADABLE as exc:
+            # It came with the secret, so from Telegram: a 4xx would make Telegram send it again and again.
+            # Acknowledge it; it is logged this once, by id and error type (never its content).
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            log.error("Telegram update %s could not be read (%s); acknowledged and skipped",
+                      update_id if isinstance(update_id, int) else "?", type(exc).__name__)  # fmt: skip
+            return Response(status_code=200)
         try:
             await self.accept([update])
         except sqlite3.Error as exc:  # nothing stored, nothing marked seen: Telegram will resend
@@ -378,7 +457,8 @@ class TelegramChannel:
                 log.warning("getUpdates failed (%s); retrying", exc.__class__.__name__)
                 await _sleep_or_stop(stop, 1.0)
                 continue
-            if not updates:
+            unreadable, self.updates_request.unreadable = self.updates_request.unreadable, []
+            if not updates and not unreadable:
                 continue
             try:
                 await self.accept(updates)
@@ -386,42 +466,73 @@ class TelegramChannel:
                 log.error("polled updates not stored (%s); retrying", exc)
                 await _sleep_or_stop(stop, STORE_RETRY)
                 continue
-            offset = updates[-1].update_id + 1
+            offset = max([u.update_id for u in updates] + unreadable) + 1
 
     # -- rendering ----------------------------------------------------------------------------
     def render(self, outs: Sequence[Outbound], delivery: Delivery) -> list[Outgoing]:
-        """The replies as Bot API calls; in a group, a reply that waits for typed text asks for a reply to it."""
-        chat_id = delivery.reply_to.get("chat_id", delivery.inbound.chat_id)
+        """The replies as Bot API calls, to the message's chat and forum topic; in a group, a reply that waits
+        for typed text asks for a reply to it (in the same topic)."""
+        chat_id, thread = _address(delivery)
         awaiting = bool(delivery.reply_to.get("group")) and bool(outs) and outs[-1].reply.expects_text
         outs = list(outs)
         if awaiting:
             outs[-1] = with_reply_hint(outs[-1])
         calls = []
         for i, out in enumerate(outs):
-            calls += render_outbound(chat_id, out, force_reply=awaiting and i == len(outs) - 1)
+            calls += render_outbound(chat_id, out, force_reply=awaiting and i == len(outs) - 1, thread=thread)
         return calls
 
     def working(self, delivery: Delivery):
-        """While a delivery is handled, the chat shows "typing…" (after TYPING_AFTER seconds)."""
-        return typing(self.bot, delivery.reply_to.get("chat_id", delivery.inbound.chat_id))
+        """While a delivery is handled, the chat (its topic) shows "typing…" (after TYPING_AFTER seconds)."""
+        chat_id, thread = _address(delivery)
+        return typing(self.bot, chat_id, thread=thread)
 
     # -- sending ------------------------------------------------------------------------------
     async def send(self, out: Outgoing, send_key: str) -> None:
-        """Send one message or document; Bot API errors become SendError."""
-        b = out.body
+        """Send one message or document; Bot API errors become SendError. A reply queued for a group that has
+        since become a supergroup goes to the supergroup (Telegram names it in the error)."""
         try:
-            if b["method"] == "sendDocument":
-                with contextlib.suppress(TelegramError):
-                    await self.bot.send_chat_action(b["chat_id"], ChatAction.UPLOAD_DOCUMENT)
-                await self.bot.send_document(b["chat_id"], InputFile(out.blob or b"", filename=b["filename"]),
-                                             caption=b.get("caption") or None, parse_mode=ParseMode.HTML,
-                                             reply_markup=markup_of(b.get("markup")))  # fmt: skip
-            else:
-                await self.bot.send_message(b["chat_id"], b["text"], parse_mode=ParseMode.HTML,
-                                            reply_markup=markup_of(b.get("markup")),
-                                            link_preview_options=LinkPreviewOptions(is_disabled=True))  # fmt: skip
+            try:
+                await self._send(out, out.body["chat_id"])
+            except ChatMigrated as exc:
+                await self._send(out, exc.new_chat_id)
         except TelegramError as exc:
             raise send_error(exc) from None
+
+    async def _send(self, out: Outgoing, chat_id: int | str) -> None:
+        b = out.body
+        thread = b.get("thread")
+        if b["method"] == "sendDocument":
+            with contextlib.suppress(TelegramError):
+                await self.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT, message_thread_id=thread)
+            await self.bot.send_document(chat_id, InputFile(out.blob or b"", filename=b["filename"]),
+                                         caption=b.get("caption") or None, parse_mode=ParseMode.HTML,
+                                         reply_markup=markup_of(b.get("markup")), message_thread_id=thread)  # fmt: skip
+        else:
+            await self.bot.send_message(chat_id, b["text"], parse_mode=ParseMode.HTML,
+                                        reply_markup=markup_of(b.get("markup")), message_thread_id=thread,
+                                        link_preview_options=LinkPreviewOptions(is_disabled=True))  # fmt: skip
+
+
+def _migration(message: Message) -> tuple[str, str] | None:
+    """(old chat key, new chat key) when a group was upgraded to a supergroup: Telegram says so in the old group
+    (migrate_to_chat_id) and in the new supergroup (migrate_from_chat_id); either moves the chat."""
+    if message.migrate_to_chat_id:
+        return f"{CHANNEL}:{message.chat.id}", f"{CHANNEL}:{message.migrate_to_chat_id}"
+    if message.migrate_from_chat_id:
+        return f"{CHANNEL}:{message.migrate_from_chat_id}", f"{CHANNEL}:{message.chat.id}"
+    return None
+
+
+def _address(delivery: Delivery) -> tuple[int | str, int | None]:
+    """(chat id, forum topic) of a delivery's replies. The chat id is the delivery's chat as handled: a group
+    upgraded to a supergroup after the message came is answered in the supergroup (the topic does not carry over)."""
+    chat_id: int | str = delivery.inbound.chat_id
+    with contextlib.suppress(ValueError):
+        chat_id = int(chat_id)
+    same_chat = str(delivery.reply_to.get("chat_id", chat_id)) == str(chat_id)
+    thread = delivery.reply_to.get("thread") if same_chat else None
+    return chat_id, thread if isinstance(thread, int) else None
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.channel import Channel
+from bot.guard import BACKLOG, Limits, QuietRepeats, fit_to_file_limit, guarded_protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.app import App
@@ -98,29 +99,39 @@ class _NoTraceback(logging.Filter):
         return not str(record.msg).startswith("Traceback")
 
 
-def serve_web_app(web_app: Starlette, host: str, port: int) -> int:
-    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM; shut down cleanly and return 0."""
+def serve_web_app(web_app: Starlette, host: str, port: int, limits: Limits | None = None) -> int:
+    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM; shut down cleanly and return 0.
+
+    `limits` (config.toml [server]): request deadlines and a connection cap against slow clients (bot/guard.py).
+    """
     import asyncio
     import signal
 
     import uvicorn
 
+    protocol = guarded_protocol(fit_to_file_limit(limits or Limits()))
     config = uvicorn.Config(
-        web_app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
-    )
+        web_app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5,
+        http=protocol, timeout_keep_alive=5, backlog=BACKLOG,
+    )  # fmt: skip
     server = uvicorn.Server(config)
     # A channel that fails to start has already said why in one line (see build_web_app); uvicorn would add
-    # the whole traceback Starlette hands it with lifespan.startup.failed.
-    uvicorn_errors = logging.getLogger("uvicorn.error")
-    quiet = _NoTraceback()
-    uvicorn_errors.addFilter(quiet)
+    # the whole traceback Starlette hands it with lifespan.startup.failed. A flood of clients must not fill
+    # the log either: the same asyncio or uvicorn warning is logged a few times a minute at most.
+    quiet = QuietRepeats()
+    filters: list[tuple[logging.Filterer, logging.Filter]] = [(logging.getLogger("uvicorn.error"), _NoTraceback())]
+    filters += [(handler, quiet) for handler in logging.getLogger().handlers]
+    for target, f in filters:
+        target.addFilter(f)
     # uvicorn handles the signals while it runs and re-raises them when it has stopped; a no-op handler
     # in place then lets the caller close the database instead of the process dying by SIGTERM.
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         asyncio.run(server.serve())
     finally:
-        uvicorn_errors.removeFilter(quiet)
+        protocol.tally.report()  # type: ignore[attr-defined]  # connections cut off since the last report
+        for target, f in filters:
+            target.removeFilter(f)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0 if server.started else 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import sqlite3
 import time
 from typing import Any, Sequence
@@ -31,7 +32,7 @@ from bot import wa_render
 from bot.channel import Delivery, Outgoing, SendError
 from bot.settings import GRAPH_API, WhatsAppSettings
 from bot.wa_render import Button, WaMessage
-from bot.wa_webhook import IGNORED_TYPES, Incoming, parse_update
+from bot.wa_webhook import WELCOME, IdentityChange, Incoming, chat_id_for, parse_update
 from bot.web import STORAGE_DOWN, json_content, plain, read_body
 from handlers.messages import Document, Inbound, Outbound
 
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 ENDPOINT = "/webhook/whatsapp"
 MAX_BODY = 256 * 1024  # bytes; Meta's deliveries are a few KiB
 WINDOW = 24 * 3600  # seconds: the customer-service window opened by a user's message
+OLDEST_TIME = 30 * 86400  # seconds: a message time older than this is not believed (Meta retries for 7 days)
+ALBUM_WINDOW = 5.0  # seconds: photos, stickers … of one chat this close together get one "text only" reply
+SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}")  # X-Hub-Signature-256 as Meta sends it
 # Cloud API error codes that no retry can fix (the message is given up with its reason): invalid parameters,
 # the 24-hour window closed (131047), undeliverable (131026), unsupported or bad media, recipient not allowed.
 PERMANENT_CODES = {100, 131008, 131009, 131021, 131026, 131030, 131047, 131051, 131052, 131053, 368}
@@ -96,6 +100,7 @@ class WhatsAppChannel:
             verify_token=settings.verify_token,
             validate_updates=True,
         )
+        self._unsupported_at: dict[str, float] = {}  # chat key → when its last unreadable message came (albums)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -135,7 +140,13 @@ class WhatsAppChannel:
         if body is None:
             log.warning("whatsapp: delivery larger than %d bytes refused", MAX_BODY)
             return plain("Payload Too Large", 413)
-        error = await self.wa.webhook_update_validator(body, request.headers.get("x-hub-signature-256"))
+        if not body:  # no body, or the client left before sending it (e.g. cut off as too slow): nobody to tell
+            return plain("Bad Request", 400)
+        signature = request.headers.get("x-hub-signature-256")
+        if signature is not None and not SIGNATURE.fullmatch(signature):  # not hex (pywa would raise on non-ASCII)
+            log.warning("whatsapp: delivery with a malformed signature header refused")
+            return plain("Forbidden", 403)
+        error = await self.wa.webhook_update_validator(body, signature)
         if error:  # 401 without a signature, 403 with a wrong one; nothing is processed
             return plain(*error)
         if not json_content(request):
@@ -153,20 +164,28 @@ class WhatsAppChannel:
         if update.statuses:
             log.debug("whatsapp: %d status update(s)", update.statuses)
         messages = [m for m in update.messages if self._ours(m)]
-        if not messages and not update.trackers:
+        if not messages and not update.trackers and not update.changes:
             return plain("OK", 200)
         now = time.time()
-        deliveries = [self.parse(m, now) for m in messages]
+        deliveries, seen = [], []
+        for m in messages:
+            d = self.parse(m, now)
+            (seen if self._album_again(d) else deliveries).append(d)
 
-        def also() -> None:  # in the inbox transaction: the 24-hour window and confirmed sends
-            for d in deliveries:
-                self.storage.record_inbound(d.inbound.chat_key, d.reply_to["at"])
+        def also() -> None:  # in the inbox transaction: identities, the 24-hour window, confirmed sends
+            for change in update.changes:
+                self._move(change)
+            for m in messages:
+                if m.user_id and m.wa_id:  # the BSUID arrives for a chat known by its number: one chat, linked
+                    self.storage.link(self.chat_key_of(None, m.wa_id), self.chat_key_of(m.user_id, None))
+            for d in deliveries + seen:
+                self.storage.record_inbound(self.storage.resolve(d.inbound.chat_key), d.reply_to["at"])
             for tracker in update.trackers:
                 if self.storage.outbox.confirm(tracker):
                     log.debug("whatsapp: a send was confirmed by its status")
 
         try:
-            await self.app.pipeline.accept([d for d in deliveries if d is not None], also)
+            await self.app.pipeline.accept(deliveries, also, seen=seen)
         except sqlite3.Error as exc:  # nothing was stored or marked seen: Meta will resend
             log.error("whatsapp: delivery not stored (%s); answered 503", exc)
             return plain(STORAGE_DOWN, 503)
@@ -174,13 +193,39 @@ class WhatsAppChannel:
 
     def _ours(self, msg: Incoming) -> bool:
         if msg.phone_id and msg.phone_id != self.settings.phone_id:
-            log.warning("whatsapp: message for another phone number id (%s) ignored", msg.phone_id)
+            log.warning("whatsapp: message for another phone number id ignored")
             return False
-        return msg.type not in IGNORED_TYPES
+        return True
+
+    def _album_again(self, delivery: Delivery) -> bool:
+        """True for an unreadable message (photo, sticker …) sent within ALBUM_WINDOW of another of its chat (by
+        the messages' own times): an album gets one "text only" reply. Remembered in memory only, so a restart in
+        the middle of an album may add one reply."""
+        if delivery.inbound.kind != "unsupported":
+            return False
+        key, at = delivery.inbound.chat_key, delivery.reply_to["at"]
+        last = self._unsupported_at.get(key)
+        self._unsupported_at[key] = at
+        if len(self._unsupported_at) > 10_000:  # forget old entries; the window is seconds long
+            self._unsupported_at = {k: t for k, t in self._unsupported_at.items() if abs(at - t) < ALBUM_WINDOW}
+        return last is not None and abs(at - last) < ALBUM_WINDOW
+
+    def _move(self, change: IdentityChange) -> None:
+        """A user's number or business-scoped id changed: their chat (proposals, focus, log) moves to the new id."""
+        target = self.chat_key_of(change.new_user_id, change.new_wa_id)
+        for old in {self.chat_key_of(change.old_user_id, None) if change.old_user_id else None,
+                    self.chat_key_of(None, change.old_wa_id) if change.old_wa_id else None} - {None}:  # fmt: skip
+            self.storage.link(old, target)
+        log.info("whatsapp: a user's number or id changed; their chat moved to the new one")
 
     def parse(self, msg: Incoming, now: float) -> Delivery:
-        """One webhook message as a delivery: dedupe id, the core's Inbound, the address replies go to, its time."""
-        at = min(msg.timestamp or now, now)
+        """One webhook message as a delivery: dedupe id, the core's Inbound, the address replies go to, its time.
+
+        The time opens the 24-hour window: the message's own time when it is a real one from the last 30 days,
+        else the time it was received (a "nan", negative or far-off time would close the window for good).
+        """
+        ts = msg.timestamp
+        at = min(ts, now) if ts is not None and ts > now - OLDEST_TIME else now
         return Delivery(f"wamid:{msg.message_id}", self.inbound(msg), {"address": msg.address, "at": at})
 
     def chat_id(self, msg: Incoming) -> str:
@@ -188,14 +233,17 @@ class WhatsAppChannel:
 
         The phone number itself is never stored (the chat id is part of every database key). The hash is
         Storage.chat_id_hash, whose salt lives in the database and never changes (unlike PANDU_LOG_SALT).
+        A chat first known by its number and later by its BSUID is linked (see receive): both keys reach it.
         """
-        if msg.user_id:
-            return msg.user_id
-        return "wa-" + self.storage.chat_id_hash(f"wa_id:{msg.wa_id}")[:24]
+        return chat_id_for(msg.user_id, msg.wa_id, self.storage.chat_id_hash)
 
     def chat_key(self, msg: Incoming) -> str:
         """The storage key of the message's chat."""
         return Inbound("whatsapp", self.chat_id(msg)).chat_key
+
+    def chat_key_of(self, user_id: str | None, wa_id: str | None) -> str:
+        """The storage key of the chat of a BSUID (preferred) or a wa_id."""
+        return Inbound("whatsapp", chat_id_for(user_id, wa_id, self.storage.chat_id_hash)).chat_key
 
     def inbound(self, msg: Incoming) -> Inbound:
         """The core's Inbound for a WhatsApp message ("Lainnya" asks the core for a menu's next page)."""
@@ -207,6 +255,8 @@ class WhatsAppChannel:
             return Inbound("whatsapp", chat_id, choice=msg.reply_id, kind="choice")
         if msg.type == "text":
             return Inbound("whatsapp", chat_id, msg.text)
+        if msg.type == WELCOME:  # a new user opened the chat: what /mulai shows (greeting and menu)
+            return Inbound("whatsapp", chat_id, "/mulai")
         return Inbound("whatsapp", chat_id, kind="unsupported", what=msg.type)
 
     # -- rendering ----------------------------------------------------------------------------

@@ -61,5 +61,5 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        """Whether the chat is listed in [admin] chats."""
-        return self.chat_key in self.services.config.admin.chats
+        """Whether the chat is listed in [admin] chats (the app reads each entry: a number, a linked chat …)."""
+        return self.services.is_admin(self.chat_key)

@@ -43,3 +43,7 @@ class Services(Protocol):
     def reload_knowledge(self) -> Any:
         """Load the knowledge base again (raise and keep the old one on problems)."""
         ...
+
+    def is_admin(self, chat_key: str) -> bool:
+        """Whether this chat is one of the configured admin chats."""
+        ...

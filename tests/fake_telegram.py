@@ -29,7 +29,8 @@ MAX_WAIT = 10.0  # seconds: every wait in the fake or the tests is bounded
 
 # Form fields PTB sends JSON-encoded.
 _JSON_FIELDS = {"chat_id", "reply_markup", "commands", "allowed_updates", "offset", "timeout", "limit",
-                "link_preview_options", "scope", "message_id", "show_alert", "drop_pending_updates"}  # fmt: skip
+                "link_preview_options", "scope", "message_id", "show_alert", "drop_pending_updates",
+                "message_thread_id"}  # fmt: skip
 
 
 @dataclass
@@ -66,7 +67,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.chats: dict[int, dict[str, Any]] = {}
-        self.failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self.failures: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
@@ -119,9 +120,9 @@ class FakeBotAPI:
             self.calls.append(call)
         failing = self.failures.get(method)
         if failing:
-            code, description, *retry_after = failing.pop(0)
+            code, description, parameters = failing.pop(0)
             await self._notify()
-            return _error(code, description, *retry_after)
+            return _error(code, description, parameters)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -166,6 +167,8 @@ class FakeBotAPI:
         content: dict[str, Any] = {"text": params["text"]}
         if (params.get("reply_markup") or {}).get("inline_keyboard"):  # a Message carries inline keyboards only
             content["reply_markup"] = params["reply_markup"]
+        if params.get("message_thread_id") is not None:  # sent into a forum topic
+            content.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
         return self.bot_message(params["chat_id"], **content)
 
     async def _api_editMessageText(self, params, files):
@@ -236,9 +239,12 @@ class FakeBotAPI:
                                         "message": message})  # fmt: skip
         return query_id
 
-    def fail_next(self, method: str, code: int, description: str, retry_after: int | None = None) -> None:
-        """Make the next call of `method` fail with this HTTP status and description (429: with retry_after)."""
-        self.failures.setdefault(method, []).append((code, description, retry_after))
+    def fail_next(self, method: str, code: int, description: str, retry_after: int | None = None,
+                  migrate_to: int | None = None) -> None:  # fmt: skip
+        """Make the next call of `method` fail with this HTTP status and description (429: with retry_after;
+        a group upgraded to a supergroup: with migrate_to_chat_id)."""
+        parameters = {k: v for k, v in (("retry_after", retry_after), ("migrate_to_chat_id", migrate_to)) if v is not None}
+        self.failures.setdefault(method, []).append((code, description, parameters))
 
     # -- reading what the bot did ------------------------------------------------------------
     def sent(self, chat_id: int | None = None) -> list[Call]:
@@ -289,10 +295,10 @@ async def _parse(request: Request) -> tuple[dict[str, Any], dict[str, tuple[str,
     return params, files
 
 
-def _error(code: int, description: str, retry_after: int | None = None) -> JSONResponse:
-    body = {"ok": False, "error_code": code, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
+def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
     return JSONResponse(body, status_code=code)
 
 

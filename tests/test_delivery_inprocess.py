@@ -218,10 +218,10 @@ async def test_polling_confirms_only_stored_updates(app, monkeypatch):
     real_accept = app.pipeline.accept
     failures = [sqlite3.OperationalError("database or disk is full")] * 2
 
-    async def flaky_accept(deliveries, also=None):
+    async def flaky_accept(deliveries, also=None, seen=()):
         if failures:
             raise failures.pop()
-        return await real_accept(deliveries, also)
+        return await real_accept(deliveries, also, seen)
 
     monkeypatch.setattr(app.pipeline, "accept", flaky_accept)
     monkeypatch.setattr("bot.telegram.STORE_RETRY", 0.05)

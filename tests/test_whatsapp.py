@@ -182,12 +182,13 @@ async def test_question_gets_answer_with_citation_in_both_shapes(client, graph, 
 
 
 async def test_chat_keys_bsuid_when_present_else_hashed_wa_id(client, graph, app):
-    await WaUser(client, graph, "new").send("/mulai")
-    await WaUser(client, graph, "old").send("/mulai")
+    await WaUser(client, graph, "old").send("/mulai")  # a number only: keyed by its salted hash
     keys = {row["chat_key"] for row in app.storage.db["chats"].rows}
-    assert "whatsapp:ID.13491208655302741918" in keys
-    old = [k for k in keys if k != "whatsapp:ID.13491208655302741918"]
-    assert len(old) == 1 and old[0].startswith("whatsapp:wa-")
+    assert len(keys) == 1 and next(iter(keys)).startswith("whatsapp:wa-")
+    await WaUser(client, graph, "new").send("/mulai")  # the same number with its BSUID: the chat moves to the BSUID
+    await WaUser(client, graph, "old").send("/mulai")  # and the number alone still reaches it (issue 15, item 9)
+    keys = {row["chat_key"] for row in app.storage.db["chats"].rows}
+    assert keys == {"whatsapp:ID.13491208655302741918"}
     # the phone number is stored nowhere
     dump = "\n".join(app.storage.db.conn.iterdump())
     assert "6281234567890" not in dump
@@ -244,10 +245,10 @@ async def test_media_gets_a_polite_text_only_reply(client, graph, name):
 
 
 async def test_other_unsupported_types_and_reactions(client, graph):
-    for kind, content in [("location", {"latitude": -6.2, "longitude": 106.8}),
-                          ("audio", {"id": "1", "mime_type": "audio/ogg", "voice": True}),
-                          ("contacts", [{"name": {"formatted_name": "Budi"}}])]:  # fmt: skip
-        payload = fresh("sticker_old")
+    for age, kind, content in [(30, "location", {"latitude": -6.2, "longitude": 106.8}),
+                               (20, "audio", {"id": "1", "mime_type": "audio/ogg", "voice": True}),
+                               (10, "contacts", [{"name": {"formatted_name": "Budi"}}])]:  # fmt: skip
+        payload = fresh("sticker_old", age=age)  # sent apart (several at once are an album: one reply)
         msg = the_message(payload)
         del msg["sticker"]
         msg["type"], msg[kind] = kind, content
@@ -264,8 +265,8 @@ async def test_forged_or_foreign_button_ids_change_nothing(client, graph, app):
     user = WaUser(client, graph, "new")
     await user.send("/mulai")
     token = user.rows[0]["id"]
-    other = WaUser(client, graph, "old")  # another chat cannot use this chat's button
-    await other._deliver(fresh("button_reply_old", reply_id=token))
+    other = WaUser(client, graph, "old", wa_id="6289900001111")  # another chat cannot use this chat's button
+    await other._deliver(fresh("button_reply_old", reply_id=token, wa_id=other.wa_id))
     assert texts.EXPIRED in other.text
     await user._deliver(fresh("button_reply_new", reply_id="zzzzzzzz.0"))
     assert texts.EXPIRED in user.text

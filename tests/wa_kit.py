@@ -43,8 +43,12 @@ def the_message(payload: dict) -> dict:
     return payload["entry"][0]["changes"][0]["value"]["messages"][0]
 
 
-def fresh(name: str, *, text: str | None = None, reply_id: str | None = None, age: float = 0.0) -> dict:
-    """A recorded payload with a new message id, a current timestamp (minus `age` s), and new content."""
+def fresh(name: str, *, text: str | None = None, reply_id: str | None = None, age: float = 0.0,
+          wa_id: str | None = None) -> dict:  # fmt: skip
+    """A recorded payload with a new message id, a current timestamp (minus `age` s), and new content.
+
+    `wa_id`: another sender (the fixtures all come from one person, with or without a business-scoped id).
+    """
     payload = copy.deepcopy(fixture(name))
     msg = the_message(payload)
     msg["id"] = f"wamid.TEST{next(_ids):06d}"
@@ -54,6 +58,13 @@ def fresh(name: str, *, text: str | None = None, reply_id: str | None = None, ag
     if reply_id is not None:
         inter = msg["interactive"]
         inter[inter["type"]]["id"] = reply_id
+    if wa_id is not None:
+        msg["from"] = wa_id
+        value = payload["entry"][0]["changes"][0]["value"]
+        for contact in value.get("contacts", []):
+            contact["wa_id"] = wa_id
+            if "user_id" in contact:
+                contact["user_id"] = msg["from_user_id"] = f"ID.{wa_id}"
     return payload
 
 
@@ -70,10 +81,11 @@ async def post(client: httpx.AsyncClient, payload: dict | bytes, signature: str 
 class WaUser:
     """A WhatsApp user: writes text, taps buttons and list rows; reads what the bot sent back."""
 
-    def __init__(self, client: httpx.AsyncClient, graph: FakeGraph, shape: str = "new"):
+    def __init__(self, client: httpx.AsyncClient, graph: FakeGraph, shape: str = "new", wa_id: str | None = None):
         self.client = client
         self.graph = graph
         self.shape = shape
+        self.wa_id = wa_id  # None: the fixtures' own sender
         self.last: list[dict] = []
         self.last_delivery_kind = ""  # "text", "button_reply" or "list_reply"
 
@@ -86,7 +98,7 @@ class WaUser:
 
     async def send(self, text: str) -> list[dict]:
         self.last_delivery_kind = "text"
-        return await self._deliver(fresh(f"text_{self.shape}", text=text))
+        return await self._deliver(fresh(f"text_{self.shape}", text=text, wa_id=self.wa_id))
 
     async def tap(self, title_part: str) -> list[dict]:
         """Tap the button or list row (of the latest interactive message) whose title contains this."""
@@ -95,7 +107,7 @@ class WaUser:
                 if title_part in row["title"] or title_part in row.get("description", ""):
                     kind = "button_reply" if body["interactive"]["type"] == "button" else "list_reply"
                     self.last_delivery_kind = kind
-                    return await self._deliver(fresh(f"{kind}_{self.shape}", reply_id=row["id"]))
+                    return await self._deliver(fresh(f"{kind}_{self.shape}", reply_id=row["id"], wa_id=self.wa_id))
         raise AssertionError(f"no choice {title_part!r} in {self.rows}")
 
     @property

@@ -37,6 +37,8 @@ class Storage:
         self.questions = Questions(self.database, self.salts)
         self.inbox = Inbox(self.database, self.salts)
         self.outbox = Outbox(self.database)
+        with self.database.transaction():
+            self.questions.adopt_stable_key()
 
     @property
     def schema_version(self) -> int:
@@ -64,7 +66,7 @@ class Storage:
 # storage was split, so handlers/ needs no change; see the merge notes in the issue-14 report.
 FORWARDED = {
     "chats": ("touch_chat", "set_chat_active", "chat_active", "delete_chat", "get_focus", "set_focus",
-              "record_inbound", "last_inbound"),
+              "record_inbound", "last_inbound", "resolve", "link"),
     "menus": ("save_menu", "get_menu", "latest_menu"),
     "checklists": ("create_proposal", "proposals", "active_proposal", "set_active_proposal", "load_proposal",
                    "save_proposal"),

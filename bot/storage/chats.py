@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from bot.storage.db import Database
@@ -13,6 +14,8 @@ log = logging.getLogger(__name__)
 # Pipeline tables hold deliveries and replies, not a chat's data: a finished inbox row keeps no chat at all,
 # a sent outbox row is deleted. /hapus leaves them to the pipeline (replies already promised still go out).
 PIPELINE_TABLES = {"inbox", "outbox"}
+# When a chat moves to another key, rows of these tables are merged rather than simply re-keyed.
+_MERGED = {"chats", "wa_window", "chat_links", "proposals"}
 
 
 class Chats:
@@ -58,6 +61,62 @@ class Chats:
             self.database.after_commit(self._empty_wal)
         return counts
 
+    # -- a chat under another key (a Telegram supergroup, a new WhatsApp number, a business-scoped id) ----------
+    def resolve(self, chat_key: str) -> str:
+        """The key a chat's data lives under: `chat_key` itself, or the key it was moved to."""
+        row = self.db.execute("SELECT chat_key FROM chat_links WHERE alias = ?", [chat_key]).fetchone()
+        return row[0] if row else chat_key
+
+    def link(self, old_key: str, new_key: str) -> bool:
+        """Make `old_key` an alias of `new_key`, moving whatever is stored under it; True if anything changed.
+
+        What the new key already has stays (its focus, its active proposal); what it lacks comes from the old key.
+        Call inside a transaction (the caller's, or one of its own).
+        """
+        source, target = self.resolve(old_key), self.resolve(new_key)
+        if source == target:
+            return False
+        now = time.time()
+        with self.database.transaction():
+            self._move_rows(source, target)
+            self.db.execute("UPDATE chat_links SET chat_key = ? WHERE chat_key = ?", [target, source])
+            for alias in {old_key, source}:
+                self.db.execute(
+                    "INSERT INTO chat_links (alias, chat_key, linked_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(alias) DO UPDATE SET chat_key = excluded.chat_key, linked_at = excluded.linked_at",
+                    [alias, target, now],
+                )
+            self.db.execute("DELETE FROM chat_links WHERE alias = ?", [target])  # never an alias of itself
+            self.db.execute("UPDATE question_log SET chat_hash = ? WHERE chat_hash = ?",
+                            [self.salts.chat_hash(target), self.salts.chat_hash(source)])  # fmt: skip
+        log.debug("a chat's data moved to its new key")
+        return True
+
+    def _move_rows(self, source: str, target: str) -> None:
+        # chats: one row; the earliest creation and latest sighting of the two.
+        self.db.execute(
+            "UPDATE chats SET created_at = min(created_at, (SELECT created_at FROM chats WHERE chat_key = :s)), "
+            "last_seen = max(last_seen, (SELECT last_seen FROM chats WHERE chat_key = :s)) "
+            "WHERE chat_key = :t AND EXISTS (SELECT 1 FROM chats WHERE chat_key = :s)", {"s": source, "t": target})
+        self.db.execute("UPDATE OR IGNORE chats SET chat_key = ? WHERE chat_key = ?", [target, source])
+        # the 24-hour window: the latest inbound message of the two
+        self.db.execute(
+            "INSERT INTO wa_window (chat_key, last_inbound) SELECT ?, last_inbound FROM wa_window WHERE chat_key = ? "
+            "ON CONFLICT(chat_key) DO UPDATE SET last_inbound = max(coalesce(last_inbound, 0), excluded.last_inbound)",
+            [target, source])  # fmt: skip
+        # proposals: all of them move; only one stays active (the target's, if it has one)
+        if self.db.execute("SELECT 1 FROM proposals WHERE chat_key = ? AND active = 1", [target]).fetchone():
+            self.db.execute("UPDATE proposals SET active = 0 WHERE chat_key = ?", [source])
+        self.db.execute("UPDATE proposals SET chat_key = ? WHERE chat_key = ?", [target, source])
+        for table in self.db.table_names():  # everything else keyed by chat (focus, menus, answers, …)
+            if table in PIPELINE_TABLES or table in _MERGED:
+                continue
+            if "chat_key" in {c.name for c in self.db[table].columns}:
+                self.db.execute(f"UPDATE OR IGNORE [{table}] SET chat_key = ? WHERE chat_key = ?", [target, source])
+        for table in self.db.table_names():  # what the target already had wins; the old rows go
+            if table not in PIPELINE_TABLES and table != "chat_links" and "chat_key" in {c.name for c in self.db[table].columns}:
+                self.db.execute(f"DELETE FROM [{table}] WHERE chat_key = ?", [source])
+
     def _empty_wal(self) -> None:
         busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy:
@@ -79,10 +138,13 @@ class Chats:
 
     # -- WhatsApp: the 24-hour customer-service window ------------------------------------------
     def record_inbound(self, chat_key: str, at: float) -> None:
-        """Remember the latest inbound message time of a chat (never moves backwards)."""
+        """Remember the latest inbound message time of a chat (never moves backwards; only a real time counts)."""
+        if not isinstance(at, (int, float)) or not math.isfinite(at) or at <= 0:
+            log.warning("an inbound time that is not a real time was not recorded")
+            return
         self.db.execute(
             "INSERT INTO wa_window (chat_key, last_inbound) VALUES (?, ?) ON CONFLICT(chat_key) "
-            "DO UPDATE SET last_inbound = max(last_inbound, excluded.last_inbound)",
+            "DO UPDATE SET last_inbound = max(coalesce(last_inbound, 0), excluded.last_inbound)",
             [chat_key, at],
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 from pathlib import Path
@@ -28,6 +29,29 @@ class StorageError(Exception):
 
 # What to do about a damaged database file; part of the one-line start-up error.
 DAMAGED_HINT = "restore it from a backup (python -m bot db backup PATH makes one) or move it away to start afresh"
+# What to do when the file cannot be written (nothing is wrong with its contents).
+READ_ONLY_HINT = ("the bot's user needs write access to the file and to its folder (SQLite keeps -wal and -shm files "
+                  "beside it): check their owner and permissions, or the mount")  # fmt: skip
+MISSING_HINT = "restore it from a backup (python -m bot db backup PATH makes one)"
+
+
+def _hint(exc: sqlite3.Error) -> str:
+    """The advice for an error met while opening the file: permissions, or a damaged file."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "readonly" in str(exc):
+        return READ_ONLY_HINT
+    return DAMAGED_HINT
+
+
+@functools.cache
+def expected_schema() -> dict[str, frozenset[str]]:
+    """Every table (and its columns) the newest schema has, from running the migrations on an empty database."""
+    db = sqlite_utils.Database(memory=True)
+    for migrate in MIGRATIONS:
+        migrate(db)
+    schema = {name: frozenset(c.name for c in db[name].columns) for name in db.table_names()}
+    db.close()
+    return schema
 
 
 def first_line(text: object) -> str:
@@ -43,6 +67,7 @@ class Database:
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -54,8 +79,14 @@ class Database:
             conn.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not just unlinked
             self.check_integrity()
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"database {path} cannot be used ({first_line(exc)}); {DAMAGED_HINT}") from None
+            self._check_writable()
+            self._check_schema()
+        except (sqlite3.Error, StorageError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"database {path} cannot be used ({first_line(exc)}); {_hint(exc)}") from None
         self._lock: asyncio.Lock | None = None
         self._after_commit: list[Callable[[], None]] = []
 
@@ -69,11 +100,40 @@ class Database:
 
     @property
     def schema_version(self) -> int:
-        """The schema version recorded in the meta table (0 for an empty file)."""
+        """The schema version recorded in the meta table (0 for an empty file); StorageError if it is not a number."""
         if "meta" not in self.db.table_names():
             return 0
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        if row is None:
+            return 0
+        value = str(row[0]).strip()
+        if not value.isdigit() or not value.isascii():
+            raise StorageError(f"database {self.path} records schema version {str(row[0])[:20]!r}, which is not a "
+                               f"version number; {MISSING_HINT}")  # fmt: skip
+        return int(value)
+
+    def _check_writable(self) -> None:
+        """Take the write lock once: a read-only file fails here, at start-up, rather than at the first message.
+        (Another process holding the lock for longer than the busy timeout proves the file writable.)"""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                return
+            raise
+        self.db.execute("ROLLBACK")
+
+    def _check_schema(self) -> None:
+        """Every table and column of the newest schema is there (a table dropped by hand stops start-up)."""
+        tables = set(self.db.table_names())
+        for name, columns in expected_schema().items():
+            if name not in tables:
+                raise StorageError(f"database {self.path} has no table {name!r} although its schema version says it "
+                                   f"should; {MISSING_HINT}")  # fmt: skip
+            missing = sorted(columns - {c.name for c in self.db[name].columns})
+            if missing:
+                raise StorageError(f"database {self.path}: table {name!r} lacks column(s) {', '.join(missing)}; "
+                                   f"{MISSING_HINT}")  # fmt: skip
 
     def _migrate(self) -> None:
         current = self.schema_version

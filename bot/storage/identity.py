@@ -1,4 +1,9 @@
-"""Salts and salted hashes: chat ids (never changes) and the question log (may follow PANDU_LOG_SALT)."""
+"""Salts and salted hashes: chat ids and the question log, both keyed by the database's own salt (never changes).
+
+PANDU_LOG_SALT keyed the question log before schema 6; it is read only to carry those rows over once (and by a
+database whose WhatsApp chats predate `chat_salt`, which adopts it), so changing it can no longer cut a chat off
+from its logged questions (/hapus finds them all).
+"""
 
 from __future__ import annotations
 
@@ -51,5 +56,9 @@ class Salts:
         return self._salt
 
     def chat_hash(self, chat_key: str) -> str:
-        """A salted hash of a chat key: the question log never stores the chat id itself."""
+        """The question log's key for a chat: a salted hash (never the chat id), stable for the database's life."""
+        return hmac.new(self._chat_id_salt(), f"question_log:{chat_key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def legacy_log_hash(self, chat_key: str) -> str:
+        """How the question log was keyed before schema 6: with the log salt (PANDU_LOG_SALT or a kept random one)."""
         return hmac.new(self._log_salt(), chat_key.encode(), hashlib.sha256).hexdigest()[:32]

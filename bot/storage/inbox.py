@@ -33,12 +33,23 @@ class Inbox:
         """The stored form of a platform's delivery id (e.g. "wamid:…", "telegram:<bot>:<update>")."""
         return self.salts.chat_id_hash(platform_id)
 
-    def add(self, channel: str, platform_id: str, chat_key: str, payload: dict[str, Any]) -> int | None:
-        """Store a delivery; its row id, or None when the same delivery was stored before (a redelivery)."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO inbox (dedupe_key, channel, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
-            [self.dedupe_key(platform_id), channel, chat_key, json.dumps(payload), time.time()],
-        )
+    def add(self, channel: str, platform_id: str, chat_key: str | None, payload: dict[str, Any] | None,
+            done: bool = False) -> int | None:  # fmt: skip
+        """Store a delivery; its row id, or None when the same delivery was stored before (a redelivery).
+
+        `done`: only remember its id (a redelivery is skipped), with nothing to handle (no chat, no message).
+        """
+        now = time.time()
+        if done:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO inbox (dedupe_key, channel, state, received_at, done_at) VALUES (?, ?, 'done', ?, ?)",
+                [self.dedupe_key(platform_id), channel, now, now],
+            )
+        else:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO inbox (dedupe_key, channel, chat_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
+                [self.dedupe_key(platform_id), channel, chat_key, json.dumps(payload), now],
+            )
         return int(cur.lastrowid) if cur.rowcount == 1 else None
 
     def seen(self, platform_id: str) -> bool:

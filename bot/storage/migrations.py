@@ -129,8 +129,17 @@ def _m5_inbox_outbox(db: sqlite_utils.Database) -> None:
     db.execute("DROP TABLE wa_seen")
 
 
+def _m6_chat_links(db: sqlite_utils.Database) -> None:
+    """Chat links: an old key of a chat (a Telegram group upgraded to a supergroup, a WhatsApp number changed or
+    first seen without its business-scoped id) → the key its data moved to. `chat_key` is the target, so /hapus of
+    the chat deletes its links too. A 24-hour window stored as NULL (a "nan" timestamp) is forgotten."""
+    db.execute("CREATE TABLE chat_links (alias TEXT PRIMARY KEY, chat_key TEXT NOT NULL, linked_at FLOAT NOT NULL)")
+    db.execute("CREATE INDEX chat_links_chat ON chat_links (chat_key)")
+    db.execute("DELETE FROM wa_window WHERE last_inbound IS NULL OR last_inbound != last_inbound")
+
+
 # Ordered migrations: index + 1 is the schema version each one produces. Never edit a released
 # migration; append a new one (a new version must never lose data).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _m1, _m2_whatsapp, _m3_proposals, _m4_focus, _m5_inbox_outbox,
+    _m1, _m2_whatsapp, _m3_proposals, _m4_focus, _m5_inbox_outbox, _m6_chat_links,
 ]

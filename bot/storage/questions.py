@@ -26,6 +26,26 @@ class Questions:
             [time.time(), self.salts.chat_hash(chat_key), channel, question[:500], outcome, entry_id, round(score, 1)],
         )
 
+    def adopt_stable_key(self) -> int:
+        """Once per database: rows keyed with the log salt of this moment get the stable key; return how many.
+
+        Rows logged under an earlier PANDU_LOG_SALT, or for chats deleted since, match no known chat and stay as
+        they are (they could not be attributed to a chat before either).
+        """
+        if self.db.execute("SELECT 1 FROM meta WHERE key = 'question_log_key'").fetchone():
+            return 0
+        moved = 0
+        if self.db.execute("SELECT 1 FROM question_log LIMIT 1").fetchone():
+            keys = [r[0] for r in self.db.execute(
+                "SELECT chat_key FROM chats UNION SELECT chat_key FROM wa_window UNION SELECT chat_key FROM proposals "
+                "UNION SELECT chat_key FROM chat_focus UNION SELECT chat_key FROM menus"
+            )]  # fmt: skip
+            for key in keys:
+                moved += self.db.execute("UPDATE question_log SET chat_hash = ? WHERE chat_hash = ?",
+                                         [self.salts.chat_hash(key), self.salts.legacy_log_hash(key)]).rowcount  # fmt: skip
+        self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('question_log_key', 'chat_salt')")
+        return moved
+
     def question_log(self) -> Iterator[dict[str, Any]]:
         """Every logged question, oldest first."""
         yield from self.db["question_log"].rows_where(order_by="id")
