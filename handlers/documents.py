@@ -11,7 +11,7 @@ import gc
 
 from handlers import checklist as engine
 from handlers import checklist_texts as t
-from handlers import docx_render, drafts, pdf_render
+from handlers import docx_render, drafts, names, pdf_render
 from handlers.checklist import Proposal
 from handlers.docmodel import Draft
 from handlers.messages import Document
@@ -48,10 +48,10 @@ def summary_text(flows: Flows, p: Proposal) -> str:
     flow = engine.flow_of(flows, p)
     values = engine.fields(flows, p)
     ps = drafts.parties(flows, p)
-    lines = [f"{flow.title} ({flow.instrument})", f"• Desa pengusul: {_or_empty(ps.desa and f'Desa {ps.desa}')}",
+    lines = [f"{flow.title} ({flow.instrument})", f"• Desa pengusul: {_or_empty(names.designated(ps.desa))}",
              f"• Kecamatan: {_or_empty(ps.kecamatan)}", f"• Kabupaten/kota: {_or_empty(str(ps.region))}"]
     if flow.offer_letter:
-        partners = ", ".join(f"Desa {x.name}{_where(x)}" for x in ps.partners)
+        partners = ", ".join(f"{names.designated(x.name)}{_where(x)}" for x in ps.partners)
         lines.append(f"• Desa mitra: {_or_empty(partners)}")
     else:
         lines.append(f"• Pihak ketiga: {_or_empty(ps.party)}")

@@ -84,7 +84,7 @@ def _today() -> str:
 
 
 def _desa(name: str, what: str = "nama Desa") -> Span:
-    return Span(f"Desa {name}") if name else gap(what)
+    return Span(names.designated(name)) if name else gap(what)
 
 
 def _upper(spans: list[Span]) -> list[Span]:
@@ -324,14 +324,14 @@ def surat_penawaran(flows: Flows, p: Proposal) -> Draft:
 
 # -- Ringkasan -----------------------------------------------------------------------------------------------
 def _party_rows(flow: Flow, ps: Parties) -> list[tuple[str, list[Span]]]:
-    rows = [("Desa pengusul", [value(f"Desa {ps.desa}" if ps.desa else "", "Desa")]),
+    rows = [("Desa pengusul", [value(names.designated(ps.desa), "Desa")]),
             ("Kecamatan", [value(ps.kecamatan, "kecamatan")]),
             ("Kabupaten/kota", [value(str(ps.region), "kabupaten/kota")])]
     if flow.offer_letter:
         for i, x in enumerate(ps.partners or [names.Partner("")], 1):
             where = ", ".join(w for w in (x.kecamatan and f"Kec. {x.kecamatan}", x.region and str(x.region)) if w)
             label = "Desa mitra" + (f" {i}" if len(ps.partners) > 1 else "")
-            rows.append((label, [value(f"Desa {x.name}" if x.name else "", "Desa mitra"), Span(f" ({where})" if where else "")]))
+            rows.append((label, [value(names.designated(x.name), "Desa mitra"), Span(f" ({where})" if where else "")]))
     else:
         rows += [("Pihak ketiga", [value(ps.party, "pihak ketiga")]),
                  ("Jenis pihak ketiga", [value(ps.kind, "jenis pihak ketiga")]),
@@ -357,8 +357,8 @@ def ringkasan(flows: Flows, p: Proposal) -> Draft:
     blocks.append(para("Isi kerja sama", style="heading"))
     blocks.append(Table(tuple(((para(Span(label, bold=True)),), (para(value(v.get(f, ""), label.lower())),))
                               for f, label, _ in CONTENTS), (0.32, 0.68), grid=True))  # fmt: skip
-    tidy = {"desa": f"Desa {ps.desa}" if ps.desa else "", "kecamatan": ps.kecamatan, "kabupaten": str(ps.region),
-            "mitra": ", ".join(f"Desa {x.name}" for x in ps.partners) if flow.offer_letter else ps.party,
+    tidy = {"desa": names.designated(ps.desa), "kecamatan": ps.kecamatan, "kabupaten": str(ps.region),
+            "mitra": ", ".join(names.designated(x.name) for x in ps.partners) if flow.offer_letter else ps.party,
             "wakil_mitra": ps.signer, "jabatan_mitra": ps.position}  # names as the documents print them
     steps = engine.active_steps(flows, p)
     for (title, done, total, _), stage in zip(engine.progress(flows, p), flow.stages):

@@ -250,10 +250,10 @@ def _repeats_an_answer(p: Proposal, value: str) -> bool:
 def _reads_as_question(ctx: Context, p: Proposal, value: str, expecting: str) -> bool:
     """Whether a value may be a question typed without its question mark, so the user is asked before it is
     stored ("Simpan … sebagai …?" — "Bukan, itu pertanyaan"): a value that is one of the knowledge base's own
-    question phrasings or topic titles; and for a place name (a step with `prefixes`: Desa, Kecamatan, Kabupaten)
-    or the proposal's name, one about an out-of-scope subject, one the knowledge base answers as a question
-    ("keanggotaan bkad" as Nama Desa), or a place name of three or more ordinary dictionary words ("harga beras
-    hari ini"). A person's name or position ("Direktur") is not second-guessed. A free text is not second-guessed further: "Pembangunan
+    question phrasings or topic titles; a place or proposal name about an out-of-scope subject; a place name (a
+    step with `prefixes`: Desa, Kecamatan, Kabupaten) of three or more ordinary dictionary words ("harga beras hari
+    ini"), or naming a cooperation term that the knowledge base answers as a question ("keanggotaan bkad" as Nama
+    Desa). "Bantul", "Tanah Datar", a person's name or position are not second-guessed, nor a free text: "Pembangunan
     Desa" or "disepakati dalam Musyawarah antar-Desa" are answers although the knowledge base knows the words."""
     if known_phrasing(ctx, value):
         return True
@@ -262,9 +262,19 @@ def _reads_as_question(ctx: Context, p: Proposal, value: str, expecting: str) ->
     if not (place or expecting == "proposal"):
         return False
     norm = ctx.knowledge.retriever.norm
-    if norm.out_of_scope(norm.tokens(value)) or (place and reading.ordinary_words(value)):
+    tokens = norm.tokens(value)
+    if norm.out_of_scope(tokens):
         return True
-    return ctx.knowledge.retriever.search(value).outcome == "answer"
+    if not place:  # a proposal's name may well say "kerja sama …"
+        return False
+    bare = reading.strip_prefixes(value, s.prefixes, s.items)
+    if reading.ordinary_words(bare):
+        return True
+    # A place is never named with cooperation terms ("keanggotaan bkad", "definisi kerja sama desa"): only then
+    # is the knowledge base asked whether the "name" is one of its questions.
+    return bool(norm.anchors.intersection(tokens) or norm.key_term_tokens.intersection(tokens)) and (
+        ctx.knowledge.retriever.search(value).outcome == "answer"
+    )
 
 
 _PHRASINGS: dict[int, frozenset[str]] = {}

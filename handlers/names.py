@@ -33,6 +33,20 @@ def village(text: str) -> str:
     return _tidy(_DESA.sub("", _tidy(text)))
 
 
+# Other names of desa (UU 6/2014: "Desa atau yang disebut dengan nama lain"): typed before a name, they stay its
+# designation ("Nagari Pariangan", "Kampung Yoboi"), so a document never prints "Desa Nagari Pariangan".
+LOCAL_DESIGNATIONS = ("nagari", "kampung", "gampong", "pekon", "lembang", "kalurahan", "negeri", "huta", "tiuh",
+                      "banua", "binua", "marga", "mukim")  # fmt: skip
+
+
+def designated(name: str) -> str:
+    """A village as documents name it: "Desa Sukajaya", or as typed when it carries another name of desa."""
+    if not name:
+        return ""
+    first = name.split()[0].casefold()
+    return name if first in LOCAL_DESIGNATIONS and len(name.split()) > 1 else f"Desa {name}"
+
+
 def kecamatan(text: str) -> str:
     """A kecamatan's own name, without "Kecamatan"/"Kec."."""
     return _tidy(_KECAMATAN.sub("", _tidy(text)))

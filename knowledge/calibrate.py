@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.base import load_kb
-from knowledge.calibration import DEFAULT_FILE, FEATURES, cross_validated, fit_logistic, log_loss
+from knowledge.calibration import DEFAULT_FILE, FEATURES, cross_validated, fit_logistic, log_loss, neutral
 from knowledge.evaluate import Row, correct, read_questions, wrapped_rows
 from knowledge.normalise import Normaliser
 from knowledge.retrieval import Retriever
@@ -35,11 +35,12 @@ TRAINING = (
     ("dev-questions.jsonl", None),
     ("extra-questions.jsonl", None),
     ("blind-questions.jsonl", "tune"),
+    ("blind2-questions.jsonl", None),  # a second blind set, written later by another helper: all of it is for tuning
 )
 L2_CHOICES = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 # The answer threshold recommended for config.toml: the lowest whose out-of-fold wrong-answer rate stays
 # at or under this (share of rows).
-WRONG_TARGET = 0.02
+WRONG_TARGET = 0.02  # out of fold; held-out sets come out higher (issue 11 asks <= 3 %)
 
 
 def training_rows(data: Path = DATA) -> tuple[list[Row], list[str]]:
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if kb.problems:
         print(f"error: the knowledge base has {len(kb.problems)} problem(s); run kb check", file=sys.stderr)
         return 2
-    retriever = Retriever(kb, norm, RetrievalConfig())
+    retriever = Retriever(kb, norm, RetrievalConfig(), calibration=neutral())  # features do not depend on it
     rows, used = training_rows()
     X, y1, y3, groups, skipped = collect(retriever, rows)
     l2a, loss_a, oof_a = _best_l2(X, y1, groups)

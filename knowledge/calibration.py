@@ -29,6 +29,7 @@ FEATURES = (
     "anchor",  # 1 when the question names a kerja sama term (normalisation.toml [out_of_scope] anchors)
     "support",  # share of the question's word weight found anywhere in the best entry (a key word missing → low)
     "story",  # 1 when the message has sentences of context around the question (long messages score lower)
+    "missing",  # key terms of the question (BKAD, BPD, Musdes …) the best entry never mentions, at most 2
 )
 
 
@@ -91,6 +92,13 @@ class Calibration:
         """A knowledge directory's calibration.toml, else the shipped one."""
         path = Path(directory) / "calibration.toml" if directory else None
         return cls.from_file(path) if path and path.is_file() else default_calibration()
+
+
+def neutral() -> Calibration:
+    """A calibration that knows nothing (every probability 0.5): what a refit starts from, so that a calibration
+    file written for other features never stands in the way of fitting a new one."""
+    flat = Logistic(tuple(0.0 for _ in FEATURES), tuple(1.0 for _ in FEATURES), tuple(0.0 for _ in FEATURES), 0.0)
+    return Calibration(flat, flat, "neutral (before a refit)")
 
 
 @lru_cache(maxsize=1)

@@ -60,8 +60,10 @@ class Normaliser:
         self.stopwords = {fold(w) for w in data.get("stopwords", {}).get("words", [])}
         scope = data.get("out_of_scope", {})
         self.oos_terms = [tuple(self.tokens(term)) for term in scope.get("terms", []) if self.tokens(term)]
+        self.oos_strong = [tuple(self.tokens(t)) for t in scope.get("strong", []) if self.tokens(t)]
         self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
         self.key_terms = list(data.get("key_terms", {}).get("terms", []))
+        self.key_term_tokens = {t for term in self.key_terms for t in self.tokens(term)}
         self._stripper = None  # the message stripper of the same knowledge directory (set by for_directory)
 
     @classmethod
@@ -132,11 +134,19 @@ class Normaliser:
         return " ".join(self.tokens(text))
 
     def out_of_scope(self, tokens: list[str]) -> bool:
-        """Whether normalised question tokens name an out-of-scope subject and no cooperation anchor."""
+        """Whether normalised question tokens name an out-of-scope subject and no cooperation anchor — or a
+        subject that stays out of scope whatever else the question says (`strong`: a kabupaten's own cooperation
+        with another kabupaten, village boundaries, recruitment of perangkat desa)."""
+        n = len(tokens)
+
+        def names(terms) -> bool:
+            return any(tokens[i : i + len(t)] == list(t) for t in terms for i in range(n - len(t) + 1))
+
+        if names(self.oos_strong):
+            return True
         if self.anchors.intersection(tokens):
             return False
-        n = len(tokens)
-        return any(tokens[i : i + len(term)] == list(term) for term in self.oos_terms for i in range(n - len(term) + 1))
+        return names(self.oos_terms)
 
     def smalltalk(self, text: str) -> str | None:
         """'greeting' or 'thanks' when the message is only that (knowledge/messages.toml), else None."""

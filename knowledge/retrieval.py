@@ -181,6 +181,8 @@ class Retriever:
         self._fixes: dict[str, str] = {}  # unknown word → its informal/typo reading (or itself)
         # Terms that name a thing (normalisation.toml [key_terms]): BKAD, BUM Desa, BPD, Musdes …
         self.terms = {t for term in self.norm.key_terms for t in self.norm.tokens(term)}
+        # The things each entry is about: the key terms in its title ("Apa itu BUM Desa" → bum desa).
+        self.title_terms = [set(self.norm.tokens(e.title)) & self.terms for e in self.entries]
         self.choices = [" ".join(p) for p in phrasings]
         self.owner = np.array(owner, dtype=np.int64)
         self.vocab = sorted(set().union(*entry_tokens)) if entry_tokens else []
@@ -303,6 +305,10 @@ class Retriever:
             order = order[:limit]
         return [Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0]
 
+    def missing_terms(self, s: Scores, index: int) -> list[str]:
+        """The question's key terms (normalisation.toml [key_terms]) that entry `index` never mentions."""
+        return [t for t in dict.fromkeys(s.tokens) if t in self.terms and t not in self.entry_tokens[index]]
+
     def features(self, s: Scores, order: list[int]) -> np.ndarray:
         """The calibration features (knowledge/calibration.py FEATURES) for the best-ranked entry."""
         top = order[0]
@@ -326,6 +332,7 @@ class Retriever:
             "anchor": anchor,
             "support": float(s.support[top]),
             "story": float(bool(s.context)),
+            "missing": float(min(2, len(self.missing_terms(s, top)))),
         }
         return np.array([float(values[f]) for f in FEATURES], dtype=np.float64)
 
@@ -350,16 +357,21 @@ class Retriever:
         p_suggest = self.calibration.suggest.p(x)
         best = ranked[0]
         common = dict(best=best, ranked=ranked, asked=asked, probability=p_answer, features=tuple(x.tolist()))
-        # A question naming a thing the best entry never mentions ("apakah BKAD berbadan hukum?" → the BUM
-        # Desa entry) is not answered with it, however close the rest of the wording.
-        missing = [t for t in s.tokens if t in self.terms and t not in self.entry_tokens[order[0]]]
-        if p_answer >= self.cfg.answer_probability and not missing:
+        # A question naming a thing the best entry never mentions ("apakah BKAD berbadan hukum?" → the BUM Desa
+        # entry) weighs in the calibration (feature "missing"); when it is not answered, it is in scope and the
+        # texts at hand do not settle it: the closest topics and the one naming that thing are offered.
+        missing = self.missing_terms(s, order[0])
+        # About another thing altogether: the question names a thing the entry never mentions, and the entry's
+        # own subject is not in the question ("apakah BKAD berbadan hukum?" → "Apa itu BUM Desa"). Never answered
+        # with it. (A thing merely mentioned beside the entry's own — "MAD itu siapa yang mengundang, camat atau
+        # kades?" — only lowers the probability, through the feature.)
+        other_thing = bool(missing) and bool(self.title_terms[order[0]] - set(s.tokens))
+        if p_answer >= self.cfg.answer_probability and not other_thing:
             return Result(question, "answer", **common)
         floor = best.score - THIRD_WITHIN
         # Always two topics to choose from, a third only when it is close.
         sugg = tuple(ranked[:2]) + tuple(m for m in ranked[2 : self.cfg.suggestions] if m.score >= floor)
-        if missing and p_answer >= self.cfg.answer_probability:
-            # Close in wording, but about another thing: in scope, and the texts at hand do not settle it.
+        if missing and p_suggest >= self.cfg.suggest_probability:
             named = tuple(m for m in ranked if set(missing) & self.entry_tokens[self.position[m.entry.id]])
             sugg = tuple(dict.fromkeys(sugg[:1] + named[:1] + sugg[1:]))[: self.cfg.suggestions]
             return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
