@@ -9,6 +9,8 @@ import pytest
 from bot.app import App, Knowledge, build_app, load_knowledge
 from bot.config import Config, load_config
 from handlers.messages import Inbound, Outbound
+from tests.fake_graph import FakeGraph
+from tests.fake_telegram import FakeBotAPI
 
 REPO = Path(__file__).resolve().parent.parent
 # A copy of shared/eval/dev-questions.jsonl, so the suite runs from a clone alone.
@@ -79,3 +81,26 @@ class FakeChat:
 @pytest.fixture
 def chat(app: App) -> FakeChat:
     return FakeChat(app)
+
+
+@pytest.fixture(scope="module")
+def graph_server():
+    """A fake Graph API on 127.0.0.1, one per test module."""
+    server = FakeGraph().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def graph(graph_server: FakeGraph) -> FakeGraph:
+    """The module's fake Graph API, cleared for this test."""
+    graph_server.clear()
+    return graph_server
+
+
+@pytest.fixture
+async def fake():
+    """A fake Telegram Bot API on 127.0.0.1 for one test."""
+    server = await FakeBotAPI().start()
+    yield server
+    await server.stop()

@@ -177,8 +177,11 @@ class FakeGraph:
             return [c.body for c in self.calls if c.kind == "messages"]
 
     def clear(self) -> None:
+        """Forget every call, and come back up with no scripted errors (one server serves a module's tests)."""
         with self._lock:
             self.calls.clear()
+            self.down = False
+            self.errors.clear()
 
     def wait_for(self, n: int, timeout: float = 10.0) -> list[dict]:
         """Wait (bounded) until at least n /messages calls arrived; return them."""

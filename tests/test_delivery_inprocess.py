@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_app
 from handlers import router, texts
-from tests.fake_graph import FakeGraph, message_text
+from tests.fake_graph import message_text
 from tests.reliability import proposal_state, snapshot
 from tests.wa_kit import add_whatsapp, fresh, post, serving, sign
 
@@ -40,21 +40,6 @@ def unfill(db) -> None:
 def quick(config):
     """A config whose retries come within a fraction of a second."""
     return replace(config, delivery=replace(config.delivery, retry_first_s=0.05, retry_max_s=0.2, confirm_wait_s=0.2))
-
-
-@pytest.fixture(scope="module")
-def graph_server():
-    server = FakeGraph().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def graph(graph_server):
-    graph_server.clear()
-    graph_server.down = False
-    graph_server.errors.clear()
-    return graph_server
 
 
 @pytest.fixture

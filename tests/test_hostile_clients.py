@@ -245,19 +245,6 @@ def test_10_repeated_log_lines_are_rate_limited():
 
 
 # -- 11–13: the WhatsApp webhook --------------------------------------------------------------
-@pytest.fixture(scope="module")
-def graph_server():
-    server = FakeGraph().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def graph(graph_server: FakeGraph) -> FakeGraph:
-    graph_server.clear()
-    return graph_server
-
-
 @pytest.fixture
 async def client(app, graph):
     add_whatsapp(app, graph.url)

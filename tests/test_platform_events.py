@@ -20,7 +20,7 @@ from bot.app import build_app
 from bot.config import AdminConfig
 from bot.web import build_web_app
 from handlers import checklist_texts, texts
-from tests.fake_graph import FakeGraph, choice_rows, message_text
+from tests.fake_graph import choice_rows, message_text
 from tests.fake_telegram import BOT_USERNAME, FakeBotAPI, TelegramUser, add_telegram
 from tests.recorded import recorded, wa_message, wa_recorded, wa_value
 from tests.wa_kit import add_whatsapp, post, serving
@@ -31,19 +31,6 @@ BSUID = "US.13491208655302741918"
 
 
 # -- WhatsApp ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def graph_server():
-    server = FakeGraph().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def graph(graph_server: FakeGraph) -> FakeGraph:
-    graph_server.clear()
-    return graph_server
-
-
 @pytest.fixture
 async def wa(app, graph):
     channel = add_whatsapp(app, graph.url)
@@ -173,13 +160,6 @@ async def test_9_an_admin_listed_by_phone_number_is_recognised_however_keyed(con
 
 
 # -- Telegram ---------------------------------------------------------------------------------
-@pytest.fixture
-async def fake():
-    server = await FakeBotAPI().start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 async def polling(app, fake):
     from bot.telegram import run_polling

@@ -65,13 +65,6 @@ class RunningBot:
 
 
 @pytest.fixture
-async def fake():
-    server = await FakeBotAPI().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def running(app, fake):
     bot = await RunningBot(app, fake).started()
     yield bot

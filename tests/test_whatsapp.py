@@ -14,22 +14,9 @@ from bot.wa_webhook import parse_update
 from bot.whatsapp import WhatsAppChannel, to_outgoing
 from handlers import texts
 from tests.conftest import FakeChat
-from tests.fake_graph import FakeGraph, choice_rows, message_text
+from tests.fake_graph import choice_rows, message_text
 from tests.wa_kit import (ENV, PHONE_ID, TOKEN, VERIFY_TOKEN, WaUser, add_whatsapp, fixture, fresh, post, serving,
                           sign, the_message)
-
-
-@pytest.fixture(scope="module")
-def graph_server():
-    server = FakeGraph().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def graph(graph_server: FakeGraph) -> FakeGraph:
-    graph_server.clear()
-    return graph_server
 
 
 @pytest.fixture
