@@ -207,17 +207,6 @@ class Ours:
         return self.retriever.rank(question, limit)
 
 
-def cpu_each(fn, items) -> list[float]:
-    """Each call's CPU time of this thread in ms (what the call costs, without waiting for a busy core)."""
-    out = []
-    clock = time.thread_time_ns
-    for item in items:
-        t0 = clock()
-        fn(item)
-        out.append((clock() - t0) / 1e6)
-    return out
-
-
 def latency(method, queries: list[str], rounds: int) -> tuple[float, float, float, float]:
     """(median p50, median p99, median max, median CPU-time p99) in ms over rounds; one warm-up pass first."""
     for q in queries[:50]:
@@ -228,7 +217,7 @@ def latency(method, queries: list[str], rounds: int) -> tuple[float, float, floa
         p50.append(common.percentile(t, 50))
         p99.append(common.percentile(t, 99))
         mx.append(max(t))
-        cpu99.append(common.percentile(cpu_each(method.search, queries), 99))
+        cpu99.append(common.percentile(common.time_each(method.search, queries, time.thread_time_ns), 99))
     return common.median(p50), common.median(p99), common.median(mx), common.median(cpu99)
 
 

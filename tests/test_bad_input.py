@@ -232,7 +232,7 @@ async def test_unsupported_content(app, caplog, what):
 
 
 # == WhatsApp: the same table through signed webhook deliveries; replies caught by a fake Graph API ==
-from tests.fake_graph import FakeGraph, message_text  # noqa: E402
+from tests.fake_graph import message_text  # noqa: E402
 from tests.wa_kit import ENV as WA_ENV  # noqa: E402
 from tests.wa_kit import WaUser, fresh, post, sign  # noqa: E402
 
@@ -253,21 +253,14 @@ class WaRig:
         await _prepared(self.app, "confirm", WA_CHAT, "whatsapp")
 
 
-@pytest.fixture(scope="module")
-def wa_graph():
-    server = FakeGraph().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-async def wa(app, wa_graph):
+async def wa(app, graph_server):
     from tests.wa_kit import add_whatsapp, serving
 
-    wa_graph.clear()
-    channel = add_whatsapp(app, wa_graph.url)
+    graph_server.clear()
+    channel = add_whatsapp(app, graph_server.url)
     async with serving(app) as client:  # an escaping exception fails the test
-        yield WaRig(app, channel, client, wa_graph)
+        yield WaRig(app, channel, client, graph_server)
 
 
 @pytest.mark.parametrize("case_id,text,expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])

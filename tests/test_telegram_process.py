@@ -29,13 +29,6 @@ def bot_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-async def fake():
-    server = await FakeBotAPI().start()
-    yield server
-    await server.stop()
-
-
 async def start_bot(fake: FakeBotAPI, db: Path, log: Path, *args: str) -> asyncio.subprocess.Process:
     env = bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=fake.base_url)
     with log.open("wb") as err:
