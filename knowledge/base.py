@@ -73,6 +73,8 @@ class KnowledgeBase:
     directory: Path
     problems: list[str] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)  # parsed source text per citable regulation
+    # Example questions the assistant must not answer (out_of_scope.toml): (topic, question) pairs.
+    out_of_scope: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self.by_id = {e.id: e for e in self.entries}
@@ -391,4 +393,48 @@ def load_kb(directory: Path, norm: Normaliser | None = None) -> KnowledgeBase:
         _check_entry(entry, regs, sources, problems)
         entries.append(entry)
     _check_cross(entries, norm, problems)
-    return KnowledgeBase(entries, regs, version, date, directory, problems, sources)
+    examples = load_out_of_scope(directory, problems)
+    _check_out_of_scope(examples, entries, norm, problems)
+    return KnowledgeBase(entries, regs, version, date, directory, problems, sources, examples)
+
+
+OUT_OF_SCOPE_FILE = "out_of_scope.toml"
+
+
+def load_out_of_scope(directory: Path, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """The out-of-scope example questions of directory/out_of_scope.toml as (topic, question) pairs (none when
+    the file is absent); problems are appended to the list."""
+    path = directory / OUT_OF_SCOPE_FILE
+    if not path.is_file():
+        return ()
+    raw = read_toml(path, OUT_OF_SCOPE_FILE, problems)
+    if raw is None:
+        return ()
+    out: list[tuple[str, str]] = []
+    topics = raw.get("topic")
+    if not isinstance(topics, list) or not topics:
+        problems.append(f"{OUT_OF_SCOPE_FILE}: -: needs [[topic]] tables with a name and questions")
+        return ()
+    for n, t in enumerate(topics, 1):
+        name = t.get("name") if isinstance(t, dict) else None
+        questions = _as_str_list(t.get("questions")) if isinstance(t, dict) else None
+        if not isinstance(name, str) or not name.strip() or not questions:
+            problems.append(f"{OUT_OF_SCOPE_FILE}: topic {n}: needs a name and a non-empty list of questions")
+            continue
+        out.extend((name, q) for q in questions if q.strip())
+    return tuple(out)
+
+
+def _check_out_of_scope(
+    examples: tuple[tuple[str, str], ...], entries: list[Entry], norm: Normaliser, problems: list[str]
+) -> None:
+    """An out-of-scope example must not also be a phrasing of an entry, nor appear twice."""
+    phrasing = {norm.text(q): e.id for e in entries for q in e.questions}
+    seen: set[str] = set()
+    for topic, q in examples:
+        key = norm.text(q)
+        if key in phrasing:
+            problems.append(f"{OUT_OF_SCOPE_FILE}: {topic}: {q!r} is also a phrasing of {phrasing[key]}")
+        elif key in seen:
+            problems.append(f"{OUT_OF_SCOPE_FILE}: {topic}: {q!r} is listed twice")
+        seen.add(key)

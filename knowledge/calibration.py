@@ -26,10 +26,11 @@ FEATURES = (
     "agree",  # 1 when the lexical and the dense rankings put the same entry (or the same answer) first
     "unknown",  # share of the question's words the knowledge base does not know
     "length",  # log(1 + the question's content words)
-    "anchor",  # 1 when the question names a kerja sama term (normalisation.toml [out_of_scope] anchors)
+    "anchor",  # 1 when the message names a kerja sama term ([out_of_scope] anchors) or a [key_terms] thing (BPD …)
     "support",  # share of the question's word weight found anywhere in the best entry (a key word missing → low)
     "story",  # 1 when the message has sentences of context around the question (long messages score lower)
     "missing",  # key terms of the question (BKAD, BPD, Musdes …) the best entry never mentions, at most 2
+    "beyond",  # the message's cosine with the nearest out-of-scope example minus its cosine with the best entry
 )
 
 

@@ -109,12 +109,22 @@ class DenseIndex:
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Each entry's best cosine with any of the texts (a question, its whole message); −1 without texts."""
-        best = np.full(self.n_entries, -1.0, dtype=np.float32)
+        return self.cosines(self.embed(texts))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """The texts' embeddings (blank texts left out), in the encoder's thread limit."""
         texts = [t for t in texts if t.strip()]
-        if not len(self.matrix) or not texts:
-            return best
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
         limit = getattr(self.encoder, "single_thread", contextlib.nullcontext)
         with limit():
-            sims = (self.matrix @ self.encoder.encode_fresh(texts).T).max(axis=1)
+            return self.encoder.encode_fresh(texts)
+
+    def cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """Each entry's best cosine with any of the embedded texts; −1 without texts."""
+        best = np.full(self.n_entries, -1.0, dtype=np.float32)
+        if not len(self.matrix) or not len(vectors):
+            return best
+        sims = (self.matrix @ vectors.T).max(axis=1)
         np.maximum.at(best, self.owner, sims)
         return best

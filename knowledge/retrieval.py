@@ -121,6 +121,7 @@ class Scores:
     unknown: float  # share of the question's tokens the knowledge base does not know
     support: np.ndarray  # share of the question's weight each entry contains anywhere, 0–1
     context: list[str] = field(default_factory=list)  # the context's tokens (other sentences of the message)
+    beyond: float = -1.0  # the best cosine with an out-of-scope example (−1 without them)
 
 
 def _plain(text: str) -> str:
@@ -159,10 +160,15 @@ class Retriever:
                 texts.append(_plain(phrase))
                 owner.append(i)
         self.dense = None
+        self.beyond = None
         if dense:
             from knowledge.dense import DenseIndex, default_encoder
 
             self.dense = DenseIndex(encoder or default_encoder(), texts, owner, len(self.entries))
+            # Questions the assistant must not answer (out_of_scope.toml): a message nearer to one of them than to
+            # the best entry is probably about something else (feature "beyond").
+            examples = [_plain(q) for _, q in getattr(kb, "out_of_scope", ())]
+            self.beyond = DenseIndex(self.dense.encoder, examples, [0] * len(examples), 1) if examples else None
 
     def _build_lexical(self) -> None:
         phrasings: list[list[str]] = []
@@ -285,14 +291,17 @@ class Retriever:
             # The whole message (question first, then its story): the story often carries the subject
             # ("… apakah itu sesuai aturan?"). Cut to DENSE_MAX_WORDS words: the encoder's time grows with length.
             words = _plain(message.text).split()[:DENSE_MAX_WORDS]
-            dense = self.dense.scores([" ".join(words)])
+            vector = self.dense.embed([" ".join(words)])
+            dense = self.dense.cosines(vector)
+            beyond = float(self.beyond.cosines(vector)[0]) if self.beyond is not None else -1.0
             rescaled = np.clip((dense - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW), 0.0, 1.0) * 100.0
             fused = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * rescaled
         else:
             dense = np.zeros(len(self.entries), dtype=np.float32)
             fused = lexical
+            beyond = -1.0
         unknown = sum(t not in self.vocab_index for t in tokens) / len(tokens) if tokens else 1.0
-        return Scores(lexical, dense, np.asarray(fused, dtype=np.float32), tokens, unknown, support, context)
+        return Scores(lexical, dense, np.asarray(fused, dtype=np.float32), tokens, unknown, support, context, beyond)
 
     def rank(self, question: str, limit: int | None = None) -> list[Match]:
         """Entries by fused score 0–100, best first: all, or the best `limit` (empty when nothing relates)."""
@@ -304,6 +313,12 @@ class Retriever:
         if limit is not None:
             order = order[:limit]
         return [Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0]
+
+    def _in_scope_words(self, s: Scores) -> bool:
+        """Whether the message names a kerja sama term ([out_of_scope] anchors) or a thing the entries are about
+        ([key_terms]: BPD, Musdes, RKP Desa …)."""
+        words = s.tokens + s.context
+        return bool(self.norm.anchors.intersection(words) or self.terms.intersection(words))
 
     def missing_terms(self, s: Scores, index: int) -> list[str]:
         """The question's key terms (normalisation.toml [key_terms]) that entry `index` never mentions."""
@@ -320,7 +335,7 @@ class Retriever:
             (lex_top == top or bool(self.articles[lex_top] & self.articles[top]))
             and (dense_top == top or bool(self.articles[dense_top] & self.articles[top]))
         )
-        anchor = float(bool(self.norm.anchors.intersection(s.tokens + s.context)))
+        anchor = float(self._in_scope_words(s))
         values = {
             "fused": s.fused[top] / 100.0,
             "margin": margin,
@@ -333,6 +348,7 @@ class Retriever:
             "support": float(s.support[top]),
             "story": float(bool(s.context)),
             "missing": float(min(2, len(self.missing_terms(s, top)))),
+            "beyond": float(s.beyond - s.dense[top]) if s.beyond > -1.0 else 0.0,
         }
         return np.array([float(values[f]) for f in FEATURES], dtype=np.float64)
 
@@ -348,7 +364,9 @@ class Retriever:
         s = self.score(message)
         order = [int(i) for i in np.argsort(-s.fused, kind="stable")[:RANKED_KEPT]]
         ranked = tuple(Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0)
-        if self.norm.out_of_scope(s.tokens + s.context):
+        # Out-of-scope terms are read before typo correction too ("cair" is not a typo of "air").
+        as_typed = self.norm.tokens(message.question) + self.norm.tokens(message.context)
+        if self.norm.out_of_scope(s.tokens + s.context) or self.norm.out_of_scope(as_typed):
             return Result(question, "none", miss="out_of_scope", asked=asked, ranked=ranked)
         if not ranked:
             return Result(question, "none", miss="out_of_scope", asked=asked)
@@ -377,6 +395,8 @@ class Retriever:
             return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
         if p_suggest >= self.cfg.suggest_probability:
             return Result(question, "suggest", suggestions=sugg, miss="unclear", **common)
-        if self.norm.anchors.intersection(s.tokens + s.context):
+        # Naming a kerja sama term or a key term makes it in scope, unless the message is nearer to an
+        # out-of-scope example than to any entry ("kerja sama pemkab dengan pemkab lain", "syarat jadi anggota BPD").
+        if self._in_scope_words(s) and s.beyond <= s.dense[order[0]]:
             return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
         return Result(question, "none", miss="out_of_scope", **common)

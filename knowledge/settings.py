@@ -13,7 +13,7 @@ class RetrievalConfig:
     best entry is right (answer), and that one of the closest topics is (offer them).
     """
 
-    answer_probability: float = 0.82
+    answer_probability: float = 0.84
     suggest_probability: float = 0.3
     suggestions: int = 3
     related: int = 3

@@ -12,9 +12,18 @@ def test_shipped_calibration_loads_and_says_how_it_was_fitted():
     cal = Calibration.from_file()
     assert "knowledge.calibrate" in cal.fitted and "tune half" in cal.fitted
     assert len(cal.answer.coef) == len(FEATURES)
-    # A better fused score and a wider margin over a different answer make an answer more likely right.
-    assert cal.answer.coef[FEATURES.index("fused")] > 0
+    # A better score (fused, lexical and dense rise together: they are nearly collinear, so one coefficient alone
+    # may take either sign), a wider margin over a different answer, and being nearer to the entry than to any
+    # out-of-scope example make an answer more likely right.
+    x = np.asarray(cal.answer.mean, dtype=float)
+    better = x.copy()
+    for name in ("fused", "lexical", "dense"):
+        better[FEATURES.index(name)] += 0.1
+    better[FEATURES.index("beyond")] -= 0.1  # beyond = cosine to the nearest out-of-scope example − dense
+    assert cal.answer.p(better) > cal.answer.p(x)
     assert cal.answer.coef[FEATURES.index("margin")] > 0
+    assert cal.answer.coef[FEATURES.index("beyond")] < 0
+    assert cal.suggest.coef[FEATURES.index("beyond")] < 0
 
 
 def test_refit_writes_a_file_that_loads(tmp_path):

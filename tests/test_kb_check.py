@@ -197,3 +197,25 @@ def test_load_knowledge_lists_twenty_flow_problems_and_counts_the_rest(tmp_path,
         load_knowledge(replace(base_config, knowledge=replace(base_config.knowledge, path=str(d))))
     assert len(err.value.problems) > 20
     assert f"… and {len(err.value.problems) - 20} more" in str(err.value)
+
+
+def test_out_of_scope_examples_are_checked(tmp_path):
+    d = make_kb(tmp_path, **{"ok-entry": {}})
+    (d / "out_of_scope.toml").write_text(
+        '[[topic]]\nname = "dana desa"\nquestions = ["dana desa kapan cair", "Dana Desa kapan cair?",'
+        ' "pertanyaan contoh nomor satu"]\n\n[[topic]]\nname = "kosong"\nquestions = []\n'
+    )
+    kb = load_kb(d)
+    found = kb.problems
+    assert any("out_of_scope.toml: dana desa: 'Dana Desa kapan cair?' is listed twice" in p for p in found), found
+    assert any("'pertanyaan contoh nomor satu' is also a phrasing of ok-entry" in p for p in found), found
+    assert any("out_of_scope.toml: topic 2: needs a name and a non-empty list of questions" in p for p in found)
+    assert ("dana desa", "dana desa kapan cair") in kb.out_of_scope
+    (d / "out_of_scope.toml").write_text("topic = 3\n")
+    assert any("needs [[topic]] tables" in p for p in load_kb(d).problems)
+
+
+def test_the_shipped_out_of_scope_examples_load():
+    kb = load_kb(KB)
+    assert len(kb.out_of_scope) >= 200
+    assert len({topic for topic, _ in kb.out_of_scope}) >= 20

@@ -56,3 +56,23 @@ def test_out_of_scope_terms_need_no_cooperation_anchor(norm):
     assert norm.out_of_scope(norm.tokens("cara lapor SPJ dana desa"))
     assert not norm.out_of_scope(norm.tokens("pencairan dana kerja sama antar desa"))
     assert not norm.out_of_scope(norm.tokens("apa itu bkad"))
+
+
+@pytest.mark.parametrize(
+    "chat, standard",
+    [
+        ("kerjasama sm desa sebelah hrs pake perber ga", "kerja sama dengan desa sebelah harus pakai perber tidak"),
+        ("bumdes kmi udh bs kerjasama dgn pt tuh", "BUM Desa kami sudah bisa kerja sama dengan perusahaan itu"),
+        ("sblm teken pks msh perlu musdes kah", "sebelum tanda tangan perjanjian kerja sama masih perlu musdes"),
+        ("piye carane kerjo bareng karo deso liyane", "bagaimana caranya kerja sama dengan desa lain"),
+        ("baa caronyo karajo samo jo nagari lain", "bagaimana caranya kerja sama dengan desa lain"),
+    ],
+)
+def test_chat_abbreviations_and_regional_fillers_read_as_the_standard_words(norm, chat, standard):
+    """Fillers and abbreviations must not become rare words that match (or sink) a phrasing by themselves."""
+    assert norm.tokens(chat) == norm.tokens(standard)
+
+
+def test_kak_stays_a_term(norm):
+    # "kak" is also a form of address, but KAK (kerangka acuan kerja) is a term of the pihak ketiga stages.
+    assert "kak" in norm.tokens("apa isi KAK kerja sama dengan pihak ketiga")

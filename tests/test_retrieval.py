@@ -17,20 +17,23 @@ REAL = REPO / "tests" / "data" / "real-questions.jsonl"
 # declined, and ceilings on wrong answers; for wrapped runs also the share keeping the plain outcome and entry.
 # The blind test half is held out (never tuned on): its floors are what the shipped retrieval reaches, below
 # issue 11's targets (top-1 ≥ 90, top-3 ≥ 97, wrong ≤ 3, OOS ≥ 90) — see the README's retrieval figures.
-# Re-set 2026-12-03 after 633 phrasings written from the entries alone (blind to every question set), the
-# "missing key term" feature, blind2 in the calibration and its out-of-fold threshold (0.82): ranking and decided
-# top-1 rose on every set; the tune half's ranking top-1 fell by one question (92 → 91) and the test half's wrong
-# answers rose from 4 to 5 of 81 questions (ceiling 6 → 6.5), while the cross-validated wrong-answer rate on the
-# 432 training questions fell (3.6 → 2.0 %).
+# Re-set 2026-12-03 (second round) after: out-of-scope examples (knowledge/out_of_scope.toml) and the "beyond"
+# feature, chat abbreviations and fillers in normalisation.toml ("sm", "udh", "hrs", "tuh" …), the over-broad strong
+# terms "pemkab kami" / "pemerintah kabupaten kami" dropped, "anchor" counting [key_terms], the entry phrasings kept
+# out of the entries added to the calibration, and its out-of-fold threshold (0.84). On the held-out test half
+# decided top-1 rose 79 → 81, top-3 91 → 94.8, wrong answers fell 5 → 3 of 81, out of scope declined 84.6 → 92.3.
+# The decision is more cautious: two floors on tuned sets came down (dev wrapped top-1 96 → 95 and kept 95 → 94):
+# wrapped dev questions that were answered (some wrongly) are now offered as topics (`./pandu eval
+# tests/data/dev-questions.jsonl` lists them); the test half's wrapped "kept" floor went 93 → 94.5.
 FLOORS = {
     ("dev", False): dict(rank_top1=98, rank_top3=100, top1=98, top3=100, oos_rejection=100, wrong_answer=1),
-    ("dev", True): dict(rank_top1=97, rank_top3=99, top1=96, top3=98, oos_rejection=98, wrong_answer=1.5, kept=95),
-    ("tune", False): dict(rank_top1=91, rank_top3=96, top1=81, top3=94, oos_rejection=98, wrong_answer=2.5),
-    ("tune", True): dict(rank_top1=91, rank_top3=96, top1=79, top3=93, oos_rejection=98, wrong_answer=3, kept=94),
-    ("test", False): dict(rank_top1=89, rank_top3=96, top1=79, top3=91, oos_rejection=84, wrong_answer=6.5),
-    ("test", True): dict(rank_top1=89, rank_top3=96, top1=78, top3=91, oos_rejection=84, wrong_answer=6.5, kept=93),
-    ("blind2", False): dict(rank_top1=93, rank_top3=97, top1=77, top3=96, oos_rejection=99, wrong_answer=2),
-    ("blind2", True): dict(rank_top1=93, rank_top3=97, top1=76, top3=95, oos_rejection=99, wrong_answer=2.5, kept=95),
+    ("dev", True): dict(rank_top1=98, rank_top3=99, top1=95, top3=99, oos_rejection=99, wrong_answer=0.5, kept=94),
+    ("tune", False): dict(rank_top1=91, rank_top3=98, top1=81, top3=96, oos_rejection=100, wrong_answer=2.5),
+    ("tune", True): dict(rank_top1=91, rank_top3=97.5, top1=79.5, top3=96, oos_rejection=99, wrong_answer=2.5, kept=95),
+    ("test", False): dict(rank_top1=89, rank_top3=96, top1=81, top3=94.5, oos_rejection=92, wrong_answer=4),
+    ("test", True): dict(rank_top1=89, rank_top3=96.5, top1=79, top3=95, oos_rejection=94, wrong_answer=4, kept=94.5),
+    ("blind2", False): dict(rank_top1=94, rank_top3=97.5, top1=78, top3=97, oos_rejection=100, wrong_answer=2),
+    ("blind2", True): dict(rank_top1=93.5, rank_top3=97.5, top1=76, top3=96.5, oos_rejection=99.5, wrong_answer=2, kept=95.5),
 }
 BLIND2 = REPO / "tests" / "data" / "blind2-questions.jsonl"
 

@@ -113,3 +113,29 @@ def test_entries_giving_the_same_answer_do_not_force_a_list(knowledge):
     res = r.search("siapa saja anggota bkad")
     assert {m.entry.id for m in res.ranked[:2]} == {"bkad-keanggotaan", "bkad-keanggotaan-salinan"}
     assert res.outcome == "answer"
+
+
+def test_out_of_scope_examples_keep_near_misses_from_being_answered(knowledge):
+    """A BUM Desa or kabupaten question about something else (knowledge/out_of_scope.toml): nearer to an
+    out-of-scope example than to its best entry, it is not answered; without the examples it would be."""
+    from dataclasses import replace
+
+    from knowledge.retrieval import Retriever
+
+    r = knowledge.retriever
+    blind = Retriever(replace(r.kb, out_of_scope=()), r.norm, r.cfg)
+    for q in ["syarat jadi pengurus bumdes apa aja ya", "gaji direktur bumdes diambil dari mana"]:
+        res = r.search(q)
+        assert res.outcome != "answer", res
+        s = r.score(r.stripper.strip(q))
+        assert s.beyond > -1.0 and blind.score(blind.stripper.strip(q)).beyond == -1.0
+        assert res.probability < blind.search(q).probability, q
+    res = r.search("gaji direktur bumdes diambil dari mana")
+    assert res.outcome == "none" and res.miss == "out_of_scope", res
+
+
+def test_out_of_scope_terms_are_read_before_typo_correction(knowledge):
+    # "cair" would be corrected to "air" (a word of the knowledge base); the question is still out of scope.
+    assert "air" in knowledge.retriever.query_tokens("dana desa kapan cair")
+    res = knowledge.retriever.search("dana desa kapan cair")
+    assert res.outcome == "none" and res.miss == "out_of_scope"
