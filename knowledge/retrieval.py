@@ -4,7 +4,8 @@
    sentence(s) from the story around them (context).
 2. Lexical score: normalised, stemmed tokens; IDF-weighted recall and precision against every phrasing, plus
    the entry's support and a small fuzzy tie-breaker (0–100). Context words count for less.
-3. Dense score: the cosine of the question to the entry's phrasings (knowledge/dense.py).
+3. Dense score: the cosine of the question to the entry's phrasings (knowledge/dense.py); the same embedding's
+   best cosine with the out-of-scope examples (knowledge/out_of_scope.toml) gives the feature "beyond".
 4. Fused score = LEXICAL_WEIGHT · lexical + (1 − LEXICAL_WEIGHT) · rescaled dense, 0–100; entries ranked by it.
 5. Decision (knowledge/calibration.py): answer when the estimated probability that the best entry is right
    reaches `answer_probability`; else offer the closest topics when one of them is likely right; else a miss,
@@ -122,6 +123,7 @@ class Scores:
     support: np.ndarray  # share of the question's weight each entry contains anywhere, 0–1
     context: list[str] = field(default_factory=list)  # the context's tokens (other sentences of the message)
     beyond: float = -1.0  # the best cosine with an out-of-scope example (−1 without them)
+    typed: list[str] = field(default_factory=list)  # question and context tokens before typo correction
 
 
 def _plain(text: str) -> str:
@@ -220,8 +222,12 @@ class Retriever:
     # -- query side ---------------------------------------------------------------------------
     def query_tokens(self, question: str) -> list[str]:
         """Normalised question tokens; an unknown word is read as informal Indonesian or corrected as a typo."""
+        return self._read(self.norm.tokens(question))
+
+    def _read(self, typed: list[str]) -> list[str]:
+        """Normalised tokens as typed → as read (unknown words read as informal forms or typos), deduplicated."""
         out = []
-        for t in self.norm.tokens(question):
+        for t in typed:
             if t not in self.vocab_index and len(t) >= TYPO_MIN_LEN and self.vocab and not t.isdigit():
                 fixed = self._fixes.get(t)
                 if fixed is None:
@@ -284,8 +290,10 @@ class Retriever:
 
     def score(self, message: Message) -> Scores:
         """Lexical, dense and fused scores of every entry for a stripped message."""
-        tokens = self.query_tokens(message.question)
-        context = self.query_tokens(message.context) if message.context else []
+        typed = self.norm.tokens(message.question)
+        typed_context = self.norm.tokens(message.context) if message.context else []
+        tokens = self._read(typed)
+        context = self._read(typed_context) if typed_context else []
         lexical, support = self._lexical(tokens, context)
         if self.dense is not None:
             # The whole message (question first, then its story): the story often carries the subject
@@ -301,7 +309,8 @@ class Retriever:
             fused = lexical
             beyond = -1.0
         unknown = sum(t not in self.vocab_index for t in tokens) / len(tokens) if tokens else 1.0
-        return Scores(lexical, dense, np.asarray(fused, dtype=np.float32), tokens, unknown, support, context, beyond)
+        fused = np.asarray(fused, dtype=np.float32)
+        return Scores(lexical, dense, fused, tokens, unknown, support, context, beyond, typed + typed_context)
 
     def rank(self, question: str, limit: int | None = None) -> list[Match]:
         """Entries by fused score 0–100, best first: all, or the best `limit` (empty when nothing relates)."""
@@ -365,8 +374,7 @@ class Retriever:
         order = [int(i) for i in np.argsort(-s.fused, kind="stable")[:RANKED_KEPT]]
         ranked = tuple(Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0)
         # Out-of-scope terms are read before typo correction too ("cair" is not a typo of "air").
-        as_typed = self.norm.tokens(message.question) + self.norm.tokens(message.context)
-        if self.norm.out_of_scope(s.tokens + s.context) or self.norm.out_of_scope(as_typed):
+        if self.norm.out_of_scope(s.tokens + s.context) or self.norm.out_of_scope(s.typed):
             return Result(question, "none", miss="out_of_scope", asked=asked, ranked=ranked)
         if not ranked:
             return Result(question, "none", miss="out_of_scope", asked=asked)

@@ -34,8 +34,13 @@ FLOORS = {
     ("test", True): dict(rank_top1=89, rank_top3=96.5, top1=79, top3=95, oos_rejection=94, wrong_answer=4, kept=94.5),
     ("blind2", False): dict(rank_top1=94, rank_top3=97.5, top1=78, top3=97, oos_rejection=100, wrong_answer=2),
     ("blind2", True): dict(rank_top1=93.5, rank_top3=97.5, top1=76, top3=96.5, oos_rejection=99.5, wrong_answer=2, kept=95.5),
+    # A third blind set (160 questions, 2026-12-03), written from personas and the regulations by a helper who never
+    # saw the entries or the other sets; read once, never tuned on (held out like the test half).
+    ("blind3", False): dict(rank_top1=86.5, rank_top3=95.5, top1=67.5, top3=89.5, oos_rejection=96, wrong_answer=4.5),
+    ("blind3", True): dict(rank_top1=87, rank_top3=95.5, top1=66.5, top3=89.5, oos_rejection=95, wrong_answer=4.5, kept=95),
 }
 BLIND2 = REPO / "tests" / "data" / "blind2-questions.jsonl"
+BLIND3 = REPO / "tests" / "data" / "blind3-questions.jsonl"
 
 
 def _rows(name):
@@ -43,6 +48,8 @@ def _rows(name):
         return read_questions(DEV_QUESTIONS)
     if name == "blind2":
         return read_questions(BLIND2)
+    if name == "blind3":
+        return read_questions(BLIND3)
     return read_questions(BLIND, name)
 
 
@@ -135,3 +142,4 @@ def test_out_of_scope_subjects_get_none_not_suggestions(knowledge):
     for q in ["dana desa kapan cair", "cara lapor spj dana desa", "gaji kades berapa", "pemilihan kepala desa kapan"]:
         assert knowledge.retriever.search(q).outcome == "none", q
     assert knowledge.retriever.search("pencairan dana kerja sama antar desa").outcome != "none"
+
