@@ -154,7 +154,10 @@ def cmd_kb(args: argparse.Namespace) -> int:
         if problems:
             print(f"{len(problems)} problem(s) in {len(kb.entries)} entries and {len(flows.flows)} flows", file=sys.stderr)
             return 1
-        print(f"ok: {len(kb.entries)} entries, {len(flows.flows)} checklist flows, knowledge base {kb.version} ({kb.date})")
+        print(
+            f"ok: {len(kb.entries)} entries, {len(flows.flows)} checklist flows, {len(kb.out_of_scope)} out-of-scope "
+            f"examples, knowledge base {kb.version} ({kb.date})"
+        )
         return 0
     from bot.storage import Storage
 
