@@ -2,7 +2,7 @@
 
 Training rows: the dev and project questions, the "tune" half of the blind set, the second blind set, and each of
 those under every metamorphic wrapper; and the entry phrasings kept out of the entries (plain). Never the blind
-set's "test" half or the real questions: those are for reporting.
+set's "test" half, the third blind set or the real questions: those are for reporting.
 For every row the retriever's features of its best-ranked entry are recorded with two labels: is the best
 entry right (answer model), is a right entry among the best three (suggest model; out-of-scope and
 unanswerable rows are 0 for the suggest model; an unanswerable row counts as rightly answered by one of the
