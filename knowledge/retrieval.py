@@ -169,7 +169,7 @@ class Retriever:
             self.dense = DenseIndex(encoder or default_encoder(), texts, owner, len(self.entries))
             # Questions the assistant must not answer (out_of_scope.toml): a message nearer to one of them than to
             # the best entry is probably about something else (feature "beyond").
-            examples = [_plain(q) for _, q in getattr(kb, "out_of_scope", ())]
+            examples = [_plain(q) for _, q in kb.out_of_scope]
             self.beyond = DenseIndex(self.dense.encoder, examples, [0] * len(examples), 1) if examples else None
 
     def _build_lexical(self) -> None:
