@@ -255,6 +255,7 @@ def question_sets() -> dict[str, list[Row]]:
     sets = {
         "blind test half (held out)": read_questions(blind, "test"),
         "third blind set (held out)": read_questions(DATA / "blind3-questions.jsonl"),
+        "fourth blind set, test half (held out)": read_questions(DATA / "blind4-questions.jsonl", "test"),
         "real questions (held out)": read_questions(DATA / "real-questions.jsonl"),
         "blind tune half (tuned on)": read_questions(blind, "tune"),
         "dev (tuned on)": read_questions(common.DEV_QUESTIONS),

@@ -1,8 +1,9 @@
 """Refit knowledge/calibration.toml: `python -m knowledge.calibrate` (or `./pandu eval --refit`).
 
-Training rows: the dev and project questions, the "tune" half of the blind set, the second blind set, and each of
-those under every metamorphic wrapper; and the entry phrasings kept out of the entries (plain). Never the blind
-set's "test" half, the third blind set or the real questions: those are for reporting.
+Training rows: the dev and project questions, the "tune" half of the blind set, the second blind set, the "tune"
+half of the fourth, and each of those under every metamorphic wrapper; and the entry phrasings kept out of the
+entries (plain). Never the blind set's "test" half, the fourth blind set's "test" half, the third blind set or the
+real questions: those are for reporting.
 For every row the retriever's features of its best-ranked entry are recorded with two labels: is the best
 entry right (answer model), is a right entry among the best three (suggest model; out-of-scope and
 unanswerable rows are 0 for the suggest model; an unanswerable row counts as rightly answered by one of the
@@ -38,6 +39,9 @@ TRAINING = (
     ("extra-questions.jsonl", None, True),
     ("blind-questions.jsonl", "tune", True),
     ("blind2-questions.jsonl", None, True),  # a second blind set, written later by another helper: all for tuning
+    # A fourth blind set (2026-12-03, written from personas and the regulations by a helper who never saw the
+    # entries or the other sets): its tune half is fitted on, its test half is held out.
+    ("blind4-questions.jsonl", "tune", True),
     # Phrasings written from the entries by curators who never saw a question set, kept OUT of the entries: the
     # retriever has not seen them, so their features are those of new questions in many styles (chat, formal,
     # regional, English). Plain only: they are many, and the sets above carry the wrapping.
@@ -46,6 +50,7 @@ TRAINING = (
 L2_CHOICES = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 # The answer threshold recommended for config.toml: the lowest whose out-of-fold wrong-answer rate stays
 # at or under this (share of rows).
+THRESHOLD_SPLITS = 10  # fold assignments whose recommended thresholds are read; the median is kept
 WRONG_TARGET = 0.02  # out of fold; held-out sets come out higher (issue 11 asks <= 3 %)
 
 
@@ -132,7 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     # The threshold is read on the question sets only (people's questions and their wrapped forms): the entry
     # phrasings help the fit but are not the mix of messages the bot receives.
     asked = groups < len(rows)
-    threshold = recommend_threshold(oof_a[asked], y1[asked], int(asked.sum()))
+    # One assignment of questions to folds moves the recommended threshold by several hundredths (0.83–0.88 on
+    # the shipped data), so it is the median over THRESHOLD_SPLITS assignments.
+    per_split = [
+        recommend_threshold(oof[asked], y1[asked], int(asked.sum()))
+        for oof in [oof_a] + [cross_validated(X, y1, groups, l2a, seed=s) for s in range(1, THRESHOLD_SPLITS)]
+    ]
+    threshold = round(float(np.median(per_split)), 2)
     acc_a = float(np.mean((oof_a >= 0.5) == (y1 == 1)))
     acc_s = float(np.mean((oof_s >= 0.5) == (y3 == 1)))
     fitted = (
@@ -142,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(y1)} rows decided by the calibration ({skipped} decided before it). 5-fold CV grouped by question: "
         f"answer l2={l2a} log-loss {loss_a:.3f} accuracy {acc_a:.3f}; suggest l2={l2s} log-loss {loss_s:.3f} "
         f"accuracy {acc_s:.3f}; out-of-fold answer threshold for <= {WRONG_TARGET:.0%} wrong: {threshold} "
-        f"(on the question sets' {int(asked.sum())} rows it answers "
+        f"(median over {THRESHOLD_SPLITS} fold assignments, {min(per_split)}–{max(per_split)}; "
+        f"with the first assignment "
+        f"on the question sets' {int(asked.sum())} rows it answers "
         f"{np.mean((oof_a[asked] >= threshold) & (y1[asked] == 1)):.1%} rightly, "
         f"{np.mean((oof_a[asked] >= threshold) & (y1[asked] == 0)):.1%} wrongly)"
     )

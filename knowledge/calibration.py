@@ -135,10 +135,13 @@ def log_loss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def cross_validated(X: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, folds: int = 5) -> np.ndarray:
-    """Out-of-fold probabilities: rows of one group (a question and its wrapped forms) stay in one fold."""
+def cross_validated(
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, folds: int = 5, seed: int = 11
+) -> np.ndarray:
+    """Out-of-fold probabilities: rows of one group (a question and its wrapped forms) stay in one fold; `seed`
+    picks the assignment of groups to folds."""
     uniq = np.unique(groups)
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(seed)
     fold_of = dict(zip(uniq, rng.permutation(len(uniq)) % folds))
     fold = np.array([fold_of[g] for g in groups])
     out = np.zeros(len(y))
