@@ -106,6 +106,14 @@ class DenseIndex:
         self.n_entries = n_entries
         self.owner = np.asarray(owner, dtype=np.int64)
         self.matrix = encoder.encode(texts) if texts else np.zeros((0, 512), dtype=np.float32)
+        # When each entry's texts are consecutive (as the retriever builds them), an entry's best cosine is one
+        # np.maximum.reduceat over segments instead of the slower unbuffered np.maximum.at.
+        sorted_owner = len(self.owner) > 0 and bool(np.all(np.diff(self.owner) >= 0))
+        if sorted_owner:
+            self._segment_starts = np.flatnonzero(np.r_[True, np.diff(self.owner) > 0])
+            self._segment_owner = self.owner[self._segment_starts]
+        else:
+            self._segment_starts = self._segment_owner = None
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Each entry's best cosine with any of the texts (a question, its whole message); −1 without texts."""
@@ -126,5 +134,8 @@ class DenseIndex:
         if not len(self.matrix) or not len(vectors):
             return best
         sims = (self.matrix @ vectors.T).max(axis=1)
-        np.maximum.at(best, self.owner, sims)
+        if self._segment_starts is not None:
+            best[self._segment_owner] = np.maximum.reduceat(sims, self._segment_starts)
+        else:
+            np.maximum.at(best, self.owner, sims)
         return best

@@ -61,6 +61,9 @@ class Normaliser:
         scope = data.get("out_of_scope", {})
         self.oos_terms = [tuple(self.tokens(term)) for term in scope.get("terms", []) if self.tokens(term)]
         self.oos_strong = [tuple(self.tokens(t)) for t in scope.get("strong", []) if self.tokens(t)]
+        # The same terms by their first token: a question is scanned once, not once per term.
+        self._oos_terms_by_first = _by_first(self.oos_terms)
+        self._oos_strong_by_first = _by_first(self.oos_strong)
         self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
         self.key_terms = list(data.get("key_terms", {}).get("terms", []))
         self.key_term_tokens = {t for term in self.key_terms for t in self.tokens(term)}
@@ -137,20 +140,32 @@ class Normaliser:
         """Whether normalised question tokens name an out-of-scope subject and no cooperation anchor — or a
         subject that stays out of scope whatever else the question says (`strong`: a kabupaten's own cooperation
         with another kabupaten, village boundaries, recruitment of perangkat desa)."""
-        n = len(tokens)
-
-        def names(terms) -> bool:
-            return any(tokens[i : i + len(t)] == list(t) for t in terms for i in range(n - len(t) + 1))
-
-        if names(self.oos_strong):
+        if _names(tokens, self._oos_strong_by_first):
             return True
         if self.anchors.intersection(tokens):
             return False
-        return names(self.oos_terms)
+        return _names(tokens, self._oos_terms_by_first)
 
     def smalltalk(self, text: str) -> str | None:
         """'greeting' or 'thanks' when the message is only that (knowledge/messages.toml), else None."""
         return self.stripper.smalltalk(text)
+
+
+def _by_first(terms: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    """Token sequences grouped by their first token."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for t in terms:
+        out.setdefault(t[0], []).append(t)
+    return out
+
+
+def _names(tokens: list[str], by_first: dict[str, list[tuple[str, ...]]]) -> bool:
+    """Whether one of the token sequences (grouped by first token) occurs in tokens."""
+    for i, tok in enumerate(tokens):
+        for t in by_first.get(tok, ()):
+            if tuple(tokens[i : i + len(t)]) == t:
+                return True
+    return False
 
 
 @lru_cache(maxsize=1)

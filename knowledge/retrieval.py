@@ -192,6 +192,9 @@ class Retriever:
         # The things each entry is about: the key terms in its title ("Apa itu BUM Desa" → bum desa).
         self.title_terms = [set(self.norm.tokens(e.title)) & self.terms for e in self.entries]
         self.choices = [" ".join(p) for p in phrasings]
+        # Each phrasing's words sorted once: rapidfuzz's token_sort_ratio is ratio() on sorted words, so the
+        # question's words are sorted per question and the phrasings' not again (an object array, to index by hit).
+        self._sorted_choices = np.array([" ".join(sorted(c.split())) for c in self.choices], dtype=object)
         self.owner = np.array(owner, dtype=np.int64)
         self.vocab = sorted(set().union(*entry_tokens)) if entry_tokens else []
         self.vocab_index = {t: j for j, t in enumerate(self.vocab)}
@@ -281,7 +284,8 @@ class Retriever:
         precision = np.minimum(inter[hit] / np.maximum(self.phrase_weight[hit], 1e-6), 1.0)
         phrase_score = 100.0 * np.power(recall, RECALL_EXP) * np.power(precision, 1.0 - RECALL_EXP)
         fuzzy = process.cdist(
-            [" ".join(tokens)], [self.choices[r] for r in hit], scorer=fuzz.token_sort_ratio, dtype=np.float32
+            [" ".join(sorted(" ".join(tokens).split()))], self._sorted_choices[hit].tolist(), scorer=fuzz.ratio,
+            dtype=np.float32,
         )[0]
         combined = (1.0 - FUZZY_WEIGHT) * phrase_score + FUZZY_WEIGHT * fuzzy
         best_phrase = np.zeros(len(self.entries), dtype=np.float32)

@@ -4,9 +4,10 @@ import os
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.dense import compiled_tokenizer, default_encoder
+from knowledge.dense import DenseIndex, compiled_tokenizer, default_encoder
 from knowledge.evaluate import read_questions, wrapped_rows
 from knowledge.normalise import fold
 from knowledge.retrieval import Retriever
@@ -47,3 +48,19 @@ def test_english_and_indonesian_meet_in_the_encoder():
     a, b, c = enc.encode_fresh([fold("how can two villages cooperate"), fold("kerja sama antar desa"),
                                 fold("resep rendang padang")])
     assert float(a @ b) > float(a @ c) + 0.1
+
+
+@pytest.mark.parametrize("owner, n", [([0, 0, 1, 2, 2, 2, 4], 6), ([2, 0, 1, 0], 3), ([0, 0, 0], 1)])
+def test_an_entrys_cosine_is_the_best_of_its_texts(owner, n):
+    """Consecutive texts per entry take the reduceat path, others np.maximum.at: both give each entry's best
+    cosine, and −1 for an entry without texts."""
+
+    class Fixed:
+        def encode(self, texts):
+            return np.random.default_rng(len(texts)).standard_normal((len(texts), 512)).astype(np.float32)
+
+    index = DenseIndex(Fixed(), [str(i) for i in range(len(owner))], owner, n)
+    vectors = np.random.default_rng(5).standard_normal((2, 512)).astype(np.float32)
+    sims = (index.matrix @ vectors.T).max(axis=1)
+    want = [max((float(s) for s, o in zip(sims, owner) if o == e), default=-1.0) for e in range(n)]
+    assert np.allclose(index.cosines(vectors), want)

@@ -76,3 +76,14 @@ def test_chat_abbreviations_and_regional_fillers_read_as_the_standard_words(norm
 def test_kak_stays_a_term(norm):
     # "kak" is also a form of address, but KAK (kerangka acuan kerja) is a term of the pihak ketiga stages.
     assert "kak" in norm.tokens("apa isi KAK kerja sama dengan pihak ketiga")
+
+
+def test_out_of_scope_terms_are_found_anywhere_in_the_question(norm):
+    """Terms are looked up by their first token: a term at the start, in the middle and at the end is found, a
+    term whose words are apart is not."""
+    n = norm
+    assert n.out_of_scope(n.tokens("kerja sama provinsi dengan kabupaten"))
+    assert n.out_of_scope(n.tokens("tanya soal sister city pemda"))
+    assert n.out_of_scope(n.tokens("bagaimana prosedur kerja sama pemerintah provinsi"))
+    assert not n.out_of_scope(n.tokens("kerja sama desa beda provinsi bisa?"))
+    assert not n.out_of_scope(n.tokens("sister kami tinggal di city"))
