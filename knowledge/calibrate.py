@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     # The threshold is read on the question sets only (people's questions and their wrapped forms): the entry
     # phrasings help the fit but are not the mix of messages the bot receives.
     asked = groups < len(rows)
-    # One assignment of questions to folds moves the recommended threshold by several hundredths (0.83–0.88 on
-    # the shipped data), so it is the median over THRESHOLD_SPLITS assignments.
+    # One assignment of questions to folds moves the recommended threshold by several hundredths (0.81–0.87 with
+    # the data of 2026-12-03), so it is the median over THRESHOLD_SPLITS assignments.
     per_split = [
         recommend_threshold(oof[asked], y1[asked], int(asked.sum()))
         for oof in [oof_a] + [cross_validated(X, y1, groups, l2a, seed=s) for s in range(1, THRESHOLD_SPLITS)]
