@@ -115,6 +115,10 @@ class DenseIndex:
         else:
             self._segment_starts = self._segment_owner = None
 
+    def _one_thread(self):
+        """The encoder's BLAS thread limit (a no-op for an encoder without one)."""
+        return getattr(self.encoder, "single_thread", contextlib.nullcontext)()
+
     def scores(self, texts: list[str]) -> np.ndarray:
         """Each entry's best cosine with any of the texts (a question, its whole message); −1 without texts."""
         return self.cosines(self.embed(texts))
@@ -124,8 +128,7 @@ class DenseIndex:
         texts = [t for t in texts if t.strip()]
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        limit = getattr(self.encoder, "single_thread", contextlib.nullcontext)
-        with limit():
+        with self._one_thread():
             return self.encoder.encode_fresh(texts)
 
     def cosines(self, vectors: np.ndarray) -> np.ndarray:
@@ -133,7 +136,8 @@ class DenseIndex:
         best = np.full(self.n_entries, -1.0, dtype=np.float32)
         if not len(self.matrix) or not len(vectors):
             return best
-        sims = (self.matrix @ vectors.T).max(axis=1)
+        with self._one_thread():  # the product too: two BLAS threads fight other processes for the cores
+            sims = (self.matrix @ vectors.T).max(axis=1)
         if self._segment_starts is not None:
             best[self._segment_owner] = np.maximum.reduceat(sims, self._segment_starts)
         else:
