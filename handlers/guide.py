@@ -272,7 +272,7 @@ def _reads_as_question(ctx: Context, p: Proposal, value: str, expecting: str) ->
         return True
     # A place is never named with cooperation terms ("keanggotaan bkad", "definisi kerja sama desa"): only then
     # is the knowledge base asked whether the "name" is one of its questions.
-    return bool(norm.anchors.intersection(tokens) or norm.key_term_tokens.intersection(tokens)) and (
+    return norm.names_in_scope(tokens) and (
         ctx.knowledge.retriever.search(value).outcome == "answer"
     )
 

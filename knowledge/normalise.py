@@ -146,6 +146,11 @@ class Normaliser:
             return False
         return _names(tokens, self._oos_terms_by_first)
 
+    def names_in_scope(self, tokens: list[str]) -> bool:
+        """Whether normalised tokens name a kerja sama term ([out_of_scope] anchors) or a thing the entries are about
+        ([key_terms]: BPD, Musdes, RKP Desa …)."""
+        return bool(self.anchors.intersection(tokens) or self.key_term_tokens.intersection(tokens))
+
     def smalltalk(self, text: str) -> str | None:
         """'greeting' or 'thanks' when the message is only that (knowledge/messages.toml), else None."""
         return self.stripper.smalltalk(text)

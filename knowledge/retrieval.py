@@ -188,7 +188,7 @@ class Retriever:
         self.entry_tokens = entry_tokens
         self._fixes: dict[str, str] = {}  # unknown word → its informal/typo reading (or itself)
         # Terms that name a thing (normalisation.toml [key_terms]): BKAD, BUM Desa, BPD, Musdes …
-        self.terms = {t for term in self.norm.key_terms for t in self.norm.tokens(term)}
+        self.terms = self.norm.key_term_tokens
         # The things each entry is about: the key terms in its title ("Apa itu BUM Desa" → bum desa).
         self.title_terms = [set(self.norm.tokens(e.title)) & self.terms for e in self.entries]
         self.choices = [" ".join(p) for p in phrasings]
@@ -327,12 +327,6 @@ class Retriever:
             order = order[:limit]
         return [Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0]
 
-    def _in_scope_words(self, s: Scores) -> bool:
-        """Whether the message names a kerja sama term ([out_of_scope] anchors) or a thing the entries are about
-        ([key_terms]: BPD, Musdes, RKP Desa …)."""
-        words = s.tokens + s.context
-        return bool(self.norm.anchors.intersection(words) or self.terms.intersection(words))
-
     def missing_terms(self, s: Scores, index: int) -> list[str]:
         """The question's key terms (normalisation.toml [key_terms]) that entry `index` never mentions."""
         return [t for t in dict.fromkeys(s.tokens) if t in self.terms and t not in self.entry_tokens[index]]
@@ -348,7 +342,7 @@ class Retriever:
             (lex_top == top or bool(self.articles[lex_top] & self.articles[top]))
             and (dense_top == top or bool(self.articles[dense_top] & self.articles[top]))
         )
-        anchor = float(self._in_scope_words(s))
+        anchor = float(self.norm.names_in_scope(s.tokens + s.context))
         values = {
             "fused": s.fused[top] / 100.0,
             "margin": margin,
@@ -409,6 +403,6 @@ class Retriever:
             return Result(question, "suggest", suggestions=sugg, miss="unclear", **common)
         # Naming a kerja sama term or a key term makes it in scope, unless the message is nearer to an
         # out-of-scope example than to any entry ("kerja sama pemkab dengan pemkab lain", "syarat jadi anggota BPD").
-        if self._in_scope_words(s) and s.beyond <= s.dense[order[0]]:
+        if self.norm.names_in_scope(s.tokens + s.context) and s.beyond <= s.dense[order[0]]:
             return Result(question, "none", suggestions=sugg, miss="not_in_texts", **common)
         return Result(question, "none", miss="out_of_scope", **common)

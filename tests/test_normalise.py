@@ -87,3 +87,13 @@ def test_out_of_scope_terms_are_found_anywhere_in_the_question(norm):
     assert n.out_of_scope(n.tokens("bagaimana prosedur kerja sama pemerintah provinsi"))
     assert not n.out_of_scope(n.tokens("kerja sama desa beda provinsi bisa?"))
     assert not n.out_of_scope(n.tokens("sister kami tinggal di city"))
+
+
+@pytest.mark.parametrize("text, named", [
+    ("apakah bpd terlibat", True),  # a [key_terms] thing, no kerja sama word
+    ("siapa yang menandatangani kerjasama", True),  # a kerja sama anchor
+    ("cara mengurus ktp", False),
+    ("", False),
+])
+def test_names_in_scope_reads_anchors_and_key_terms(norm, text, named):
+    assert norm.names_in_scope(norm.tokens(text)) is named
