@@ -126,6 +126,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _plain_result(res) -> str:
     """One line per question: the outcome, then the entry and its citations or the suggested topics."""
     data = res.as_json()
+    if res.outcome == "smalltalk":  # a greeting or thanks: the bot greets back, nothing is out of scope
+        return "none: sapaan" if res.smalltalk == "greeting" else "none: ucapan terima kasih"
     if data["outcome"] == "answer":
         return f"answer: {data['title']} [{'; '.join(data['citations'])}]"
     if data["outcome"] == "suggest":

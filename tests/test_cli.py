@@ -66,8 +66,10 @@ def test_eval_prints_ranking_beside_decided_and_the_wrapped_run():
 
 
 def test_ask_plain_names_the_kind_of_miss():
-    p = run("ask", stdin="dana desa kapan cair\nsaya kades Sukamaju\n")
-    assert p.stdout.splitlines() == ["none: di luar cakupan", "none: belum ada pertanyaan"]
+    p = run("ask", stdin="dana desa kapan cair\nsaya kades Sukamaju\nOm swastiastu\nmatur suksma pak\n")
+    assert p.stdout.splitlines() == [
+        "none: di luar cakupan", "none: belum ada pertanyaan", "none: sapaan", "none: ucapan terima kasih"
+    ]
 
 
 def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
