@@ -21,13 +21,13 @@ REAL = REPO / "tests" / "data" / "real-questions.jsonl"
 # Re-set 2026-12-03 (fifth round) after: a fifth blind set (tune half in the calibration, test half held out);
 # one new entry (PP 11/2021 Pasal 8: when a BUM Desa / BUM Desa bersama becomes a legal entity), the anggaran rumah
 # tangga (PP 11/2021 Pasal 13 ayat (3)) in the entry on founding a BUM Desa bersama, and Permendesa 2/2015 Pasal 72
-# ayat (1) in the entry on Perdes; "pihak yang berwenang" no longer read as a partner (a cooperation anchor); a few
-# regional words; the threshold read on the blind sets' rows only (0.84). Against the fourth round, on the
+# ayat (1) in the entry on Perdes; "pihak yang berwenang" no longer read as a partner (a cooperation anchor);
+# out-of-scope terms for BPD's own membership ("antar waktu", "anggota bpd meninggal" …); a few regional words; the
+# threshold read on the blind sets' rows only (0.84). Against the fourth round, on the
 # held-out sets: the third set and the fourth set's test half answer more questions rightly (69.6 → 72.2,
 # 73.8 → 75.4), the blind test half as many (81.0 %), and they rank as many or more first (third set 87.0 → 89.6,
-# fourth 90.8 → 92.3);
-# the third set answers one more question wrongly (4.4 → 5.0 %) and declines one out-of-scope question fewer
-# (92 → 88 %); the fourth set's test half answers one more wrongly (1.0 → 2.0 %) and offers one right topic fewer
+# fourth 90.8 → 92.3); the third set answers as many wrongly (4.4 %) and declines as many out-of-scope questions
+# (92 %); the fourth set's test half answers one more wrongly (1.0 → 2.0 %) and offers one right topic fewer
 # (96.9 → 95.4). The fifth set's test half, first read this round: ranking 81.5 → 83.1, decided 64.6 → 67.7,
 # wrong 4.0 → 3.0 %. The README says how often each held-out set was read.
 FLOORS = {
@@ -41,8 +41,8 @@ FLOORS = {
     ("blind2", True): dict(rank_top1=94, rank_top3=98.5, top1=79.5, top3=97.5, oos_rejection=99.5, wrong_answer=2, kept=95.5),
     # A third blind set (160 questions, 2026-12-03), written from personas and the regulations by a helper who never
     # saw the entries or the other sets; never tuned on (held out like the test half).
-    ("blind3", False): dict(rank_top1=89.5, rank_top3=98, top1=72, top3=92, oos_rejection=88, wrong_answer=5),
-    ("blind3", True): dict(rank_top1=90, rank_top3=98, top1=71.5, top3=92, oos_rejection=88.5, wrong_answer=5, kept=95.5),
+    ("blind3", False): dict(rank_top1=89.5, rank_top3=98, top1=72, top3=92, oos_rejection=92, wrong_answer=4.5),
+    ("blind3", True): dict(rank_top1=90, rank_top3=98, top1=71.5, top3=92, oos_rejection=92.5, wrong_answer=4.5, kept=95.5),
     # A fourth blind set (200 questions, 2026-12-03, another helper, same brief plus every regulation file for the
     # labels): the tune half is in the calibration, the test half is held out.
     ("blind4 tune", False): dict(rank_top1=86, rank_top3=100, top1=72, top3=98.5, oos_rejection=100, wrong_answer=1),

@@ -30,9 +30,28 @@ def test_a_clear_best_answer_is_not_turned_into_a_list(knowledge):
     assert res.outcome == "answer", res
 
 
-def test_bpd_membership_is_out_of_scope(knowledge):
-    res = knowledge.retriever.search("syarat menjadi anggota bpd desa")
-    assert res.outcome == "none" and res.miss == "out_of_scope"
+@pytest.mark.parametrize("q", [
+    "syarat menjadi anggota bpd desa",
+    "anggota bpd kami meninggal, siapa yang mengisi kekosongannya",
+    "pergantian antar waktu anggota bpd bagaimana",
+    "Dengan hormat, ketua BPD kami mundur. Mohon penjelasan siapa pihak yang berwenang memilih penggantinya.",
+])
+def test_bpd_membership_is_out_of_scope(knowledge, q):
+    """BPD's own membership is not kerja sama, though BKAD's members include members of BPD."""
+    res = knowledge.retriever.search(q)
+    assert res.outcome == "none" and res.miss == "out_of_scope", res.best
+
+
+def test_bpd_within_cooperation_is_still_answered(knowledge):
+    res = knowledge.retriever.search("apakah anggota bpd ikut jadi anggota bkad")
+    assert res.outcome == "answer" and res.entry.id == "bkad-keanggotaan"
+
+
+def test_the_authority_is_not_a_cooperation_partner(knowledge):
+    """'pihak' stands for a partner (mitra), a kerja sama anchor; 'pihak yang berwenang' is the authority."""
+    norm = knowledge.retriever.norm
+    assert not norm.names_in_scope(norm.tokens("siapa pihak yang berwenang meresmikannya"))
+    assert norm.names_in_scope(norm.tokens("mitra desa kami sebuah koperasi"))
 
 
 @pytest.mark.parametrize("q", [
