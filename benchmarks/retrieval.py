@@ -258,6 +258,7 @@ def question_sets() -> dict[str, list[Row]]:
         "third blind set (held out)": read_questions(DATA / "blind3-questions.jsonl"),
         "fourth blind set, test half (held out)": read_questions(DATA / "blind4-questions.jsonl", "test"),
         "fifth blind set, test half (held out)": read_questions(DATA / "blind5-questions.jsonl", "test"),
+        "sixth blind set, test half (held out)": read_questions(DATA / "blind6-questions.jsonl", "test"),
         "real questions (held out)": read_questions(DATA / "real-questions.jsonl"),
         "blind tune half (tuned on)": read_questions(blind, "tune"),
         "dev (tuned on)": read_questions(common.DEV_QUESTIONS),

@@ -30,6 +30,9 @@ _INTRO_STOP = {
 _INTRO_FILLER = {"sebagai", "selaku", "adalah", "seorang", "salah", "satu", "dari", "yang", "baru", "kebetulan"}
 # Closing words that end a message only at the start of a clause ("sebelumnya" is also an ordinary word).
 _CLAUSE_INITIAL_ONLY = {"sebelumnya", "ditunggu", "semangat", "atas", "salam", "sehat", "tetap", "mohon"}
+# Starts that do not open a person's name ("kami …", "ini …", "dengan …"): such a clause is an introduction only
+# when it names a role or place.
+_PLURAL_STARTS = {"kami", "kita", "we", "ini", "dengan"}
 _NAME_TOKENS = 3  # at most this many capitalised words (a name) between "saya" and the role or place
 _PLACE_CLAUSE_MAX = 5  # "Kecamatan Cibeber Kabupaten Cianjur": a clause of at most this many words
 
@@ -223,7 +226,11 @@ class MessageStripper:
             return 0
         first = toks[:n]
         strong = first[0] in ("perkenalkan", "kenalkan", "nama", "my") or first[:2] == ["nama", "saya"]
-        i, names, seen_role = n, 0, strong
+        return self._intro_scan(toks, words, owner, n, strong)
+
+    def _intro_scan(self, toks: list[str], words: list[str], owner: list[int], i: int, seen_role: bool) -> int:
+        """From token i: the end of the roles, places and names of an introduction (0 when none was named)."""
+        names = 0
         while i < len(toks):
             if toks[i] in _INTRO_STOP:
                 break
@@ -245,6 +252,23 @@ class MessageStripper:
             break
         return i if seen_role else 0
 
+    def _names_only(self, toks: list[str], words: list[str], owner: list[int]) -> bool:
+        """A clause that is only "saya" and a name ("Saya Sutarno", "Nama saya Siti Aminah")."""
+        n = self._match_at(toks, 0, self.intro_starts)
+        if not n or toks[0] in _PLURAL_STARTS or not 0 < len(toks) - n <= _NAME_TOKENS:
+            return False
+        return all(
+            words[owner[i]][:1].isupper() and toks[i] not in _INTRO_STOP and not self._match_at(toks, i, self.roles)
+            and not self._match_at(toks, i, self.places)
+            for i in range(n, len(toks))
+        )
+
+    def _role_end(self, toks: list[str], words: list[str], owner: list[int]) -> int:
+        """After a name clause: where a clause that opens with a role or place ("kepala desa di Kec. X") ends."""
+        if not (self._match_at(toks, 0, self.roles) or self._match_at(toks, 0, self.places)):
+            return 0
+        return self._intro_scan(toks, words, owner, 0, False)
+
     def _is_place(self, toks: list[str]) -> bool:
         """A short clause that only names a place ("Kec. Cibeber", "Kabupaten Cianjur Jawa Barat")."""
         return 0 < len(toks) <= _PLACE_CLAUSE_MAX and self._match_at(toks, 0, self.places) > 0
@@ -257,6 +281,7 @@ class MessageStripper:
         sentences: list[tuple[str, str]] = []  # (sentence, "asks" | "requested" | "")
         after_request = False
         after_intro = False
+        after_name = False  # the clause before was only "saya" and a name
         for sentence in self._sentences(_clean(text)):
             kept: list[str] = []
             sentence_asks = "?" in sentence
@@ -301,6 +326,13 @@ class MessageStripper:
                     continue
                 body = _Clause.of(c.text(start, end))
                 intro = self._intro_end(body.folded, body.words, body.owner)
+                if after_name:  # "Saya Sutarno, kepala desa di Kecamatan Playen, …"
+                    intro = intro or self._role_end(body.folded, body.words, body.owner)
+                    after_name = False
+                if not intro and self._names_only(body.folded, body.words, body.owner) and not self.asks(raw):
+                    flags["intro"] = after_name = True
+                    removed.append(body.text(0, len(body.folded)))
+                    continue
                 if intro and not self.asks(body.text(0, intro)):
                     flags["intro"] = after_intro = True
                     removed.append(body.text(0, intro))

@@ -43,7 +43,8 @@ FIX_CACHE = 50_000  # unknown words whose reading is remembered
 UNKNOWN_WEIGHT = 0.5
 # Words of the context (sentences around the asking one) weigh this much against the question's own words.
 CONTEXT_WEIGHT = 0.3
-# A question with fewer known words than this is vague: its context counts in full.
+# A question with fewer known words than this, naming no kerja sama term or key term, is vague: its context
+# counts in full.
 VAGUE_TOKENS = 3
 # Fusion: the dense cosine is rescaled from [DENSE_LOW, DENSE_HIGH] to [0, 1] before weighting.
 LEXICAL_WEIGHT = 0.7
@@ -263,8 +264,10 @@ class Retriever:
         """Lexical score 0–100 of every entry, and its support (share of the question's weight the entry has
         anywhere, 0–1); context tokens weigh CONTEXT_WEIGHT."""
         scores = np.zeros(len(self.entries), dtype=np.float32)
-        # A vague question ("apakah ini diperbolehkan?") takes its subject from the context in full.
-        cw = CONTEXT_WEIGHT if sum(t in self.vocab_index for t in tokens) >= VAGUE_TOKENS else 1.0
+        # A vague question ("apakah ini diperbolehkan?") takes its subject from the context in full; one that names
+        # its subject ("Perber kades?", "BKAD itu apa?") does not, however short.
+        named = sum(t in self.vocab_index for t in tokens) >= VAGUE_TOKENS or self.norm.names_in_scope(tokens)
+        cw = CONTEXT_WEIGHT if named else 1.0
         weights = [(t, 1.0) for t in tokens] + [(t, cw) for t in context if t not in tokens]
         known = [(self.vocab_index[t], w) for t, w in weights if t in self.vocab_index]
         if not known or not self.entries:

@@ -30,6 +30,32 @@ def test_wrapping_is_removed(message, question):
     assert strip_message(message).question == question
 
 
+@pytest.mark.parametrize(
+    "message, question",
+    [
+        # The name before the role, each in its own clause (how officials open a letter or a long message).
+        ("Selamat pagi pak. Saya Sutarno, kepala desa di Kecamatan Playen, Kabupaten Gunungkidul. Desa kami dan desa "
+         "tetangga mau membeli ambulans bersama, dituangkan dalam dokumen apa?",
+         "Desa kami dan desa tetangga mau membeli ambulans bersama, dituangkan dalam dokumen apa?"),
+        ("Yth. Bapak/Ibu Admin,\nSaya Made Sudarta, sekretaris desa Batu Belah, Kec. Mandor, Kab. Serdang Bedagai.\n"
+         "Mou dgn investor wajib musdes?\nAtas perhatiannya kami ucapkan terima kasih.", "Mou dgn investor wajib musdes?"),
+        ("Perkenalkan, saya Budi Santoso, sekdes Sukamaju. Apa itu BKAD?", "Apa itu BKAD?"),
+        ("Saya Rina, Kec. Cibeber. apa itu bkad?", "apa itu bkad?"),
+        ("Saya Siti, apakah BUM Desa boleh kerja sama dengan koperasi?",
+         "apakah BUM Desa boleh kerja sama dengan koperasi?"),
+    ],
+)
+def test_a_name_then_a_role_is_an_introduction(message, question):
+    m = strip_message(message)
+    assert (m.question, m.context) == (question, "")
+
+
+def test_a_clause_with_saya_and_words_that_are_not_a_name_is_kept():
+    assert strip_message("saya bingung, apa itu bkad?").question == "saya bingung, apa itu bkad?"
+    # "kami" introduces a group, not a name: the clause stays unless it names a role or place.
+    assert strip_message("Kami Sukamaju Raya, apa itu bkad?").question == "Kami Sukamaju Raya, apa itu bkad?"
+
+
 def test_the_asking_sentence_is_the_question_and_the_story_its_context():
     m = strip_message(
         "Desa kami berencana membangun jalan tembus dengan desa tetangga. Apakah perlu dibuat peraturan bersama? "
