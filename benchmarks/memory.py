@@ -275,7 +275,11 @@ async def serve_round(messages: int, tmp: Path, rnd: int, questions: list[str]) 
         if not line.startswith(b"serving"):
             raise RuntimeError(f"serve did not start:\n{log.read_text()[-2000:]}")
         stages["KB loaded + indexed, channels built"] = common.rss_mb(proc.pid)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY_WAIT) as client:
+        # The server closes a kept-alive connection after 5 s idle (bot/web.py, timeout_keep_alive); httpx keeps one
+        # 5 s too, so a request could go out on a connection the server was just closing (httpx.ReadError, seen in 2
+        # of 5 runs on 2026-12-03). The platforms retry such a delivery; this client lets its connections go first.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY_WAIT,
+                                     limits=httpx.Limits(keepalive_expiry=2.0)) as client:
             for _ in range(300):  # bounded: 30 s
                 try:
                     if (await client.get("/healthz")).status_code == 200:
