@@ -233,11 +233,22 @@ async def _value(ctx: Context, p: Proposal, expecting: str, r: reading.Reading) 
             return await answer_then_step(ctx, p, r.value, found)
         n = len(engine.pending_choices(proposals.flows(ctx), p)) - 1
         return ask_again(ctx, p, t.CHOOSE_ONE.format(n=n))
-    if not r.certain or _repeats_an_answer(p, r.value):
+    if not r.certain or _repeats_an_answer(p, r.value) or _only_an_introduction(ctx, r.value, expecting):
         return _maybe_value(ctx, p, r.value)
     if _reads_as_question(ctx, p, r.value, expecting):
         return _maybe_value(ctx, p, r.value, maybe_question=True)
     return proposals.run(ctx, p, Event("text", value=r.value))
+
+
+def _only_an_introduction(ctx: Context, value: str, expecting: str) -> bool:
+    """Whether a name typed at a name step is only the writer introducing themselves ("Saya Budi, sekdes Sukamaju"
+    as the proposal's name or as Nama Desa): nothing is left once knowledge/messages.toml's introductions are
+    removed. It is checked with the user before it is stored."""
+    if expecting not in ("proposal", "name"):
+        return False
+    stripper = ctx.knowledge.retriever.stripper
+    message = stripper.strip(value)
+    return message.empty and bool(message.removed) and stripper.smalltalk(value) is None
 
 
 def _repeats_an_answer(p: Proposal, value: str) -> bool:

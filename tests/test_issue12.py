@@ -334,3 +334,40 @@ async def test_a_value_wrapped_in_thanks_is_stored_without_it(chat, app):
     await chat.send("Sukamaju, terima kasih pak")
     await chat.send("Selamat siang. Kec. Cibeber")
     assert answers(app) == {"desa": ("value", "Sukamaju"), "kecamatan": ("value", "Cibeber")}
+
+
+# -- 3. a self-introduction typed where a name is asked is checked before it is stored -------------------------
+INTRODUCTIONS = ["Saya Budi, sekdes Sukamaju", "Saya Sutarno, kepala desa di Kecamatan Playen, Kabupaten Gunungkidul",
+                 "saya kades Mekarsari kec. Cibeber"]
+
+
+@pytest.mark.parametrize("typed", INTRODUCTIONS)
+async def test_an_introduction_is_no_proposal_name_until_confirmed(chat, app, typed):
+    await chat.send("/usulan")
+    await chat.send(typed)
+    assert t.CONFIRM_VALUE.format(value=typed[:57] + "…" if len(typed) > 60 else typed, field="Nama usulan") in chat.text
+    names = "SELECT name FROM proposals"  # /usulan opens the proposal with an empty name
+    assert [r[0] for r in app.storage.db.execute(names)] == [""]
+    await chat.tap(t.CONFIRM_NO)
+    assert t.NOT_SAVED in chat.text and t.NAME_HEADING in chat.text
+    assert [r[0] for r in app.storage.db.execute(names)] == [""]
+    await chat.send("Jalan tani")
+    assert [r[0] for r in app.storage.db.execute(names)] == ["Jalan tani"]
+
+
+@pytest.mark.parametrize("typed", INTRODUCTIONS[:2])
+async def test_an_introduction_at_nama_desa_is_not_stored_unless_confirmed(chat, app, typed):
+    await to_desa_step(chat)
+    await chat.send(typed)
+    assert "desa" not in answers(app) and "Simpan" in chat.text
+    await chat.tap(t.CONFIRM_NO)
+    assert answers(app) == {} and "Nama Desa Bapak/Ibu" in chat.text
+    await chat.send("Sukamaju")
+    assert answers(app) == {"desa": ("value", "Sukamaju")}
+
+
+async def test_a_plain_name_is_stored_at_once(chat, app):
+    """Only a message that is nothing but an introduction is checked: "Sukamaju" and "Budi Santoso" are names."""
+    await to_desa_step(chat)
+    await chat.send("Sukamaju")
+    assert answers(app) == {"desa": ("value", "Sukamaju")}
