@@ -366,8 +366,19 @@ async def test_an_introduction_at_nama_desa_is_not_stored_unless_confirmed(chat,
     assert answers(app) == {"desa": ("value", "Sukamaju")}
 
 
+async def test_a_greeting_and_an_introduction_alone_store_nothing(chat, app):
+    await chat.send("/usulan")
+    await chat.send("Assalamualaikum pak, saya Budi, sekdes Sukamaju")
+    assert t.NAME_HEADING in chat.text and "Simpan" not in chat.text
+    assert [r[0] for r in app.storage.db.execute("SELECT name FROM proposals")] == [""]
+
+
 async def test_a_plain_name_is_stored_at_once(chat, app):
-    """Only a message that is nothing but an introduction is checked: "Sukamaju" and "Budi Santoso" are names."""
-    await to_desa_step(chat)
-    await chat.send("Sukamaju")
+    """Only a message that is nothing but an introduction is checked: "Budi Santoso" and "Sukamaju" are names."""
+    await chat.send("/usulan")
+    await chat.send("Budi Santoso")
+    assert "Simpan" not in chat.text
+    assert [r[0] for r in app.storage.db.execute("SELECT name FROM proposals")] == ["Budi Santoso"]
+    for typed in ("1", "1", "2", "Sukamaju"):
+        await chat.send(typed)
     assert answers(app) == {"desa": ("value", "Sukamaju")}

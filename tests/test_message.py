@@ -52,6 +52,9 @@ def test_a_name_then_a_role_is_an_introduction(message, question):
 
 def test_a_clause_with_saya_and_words_that_are_not_a_name_is_kept():
     assert strip_message("saya bingung, apa itu bkad?").question == "saya bingung, apa itu bkad?"
+    # Capitalised like a name, but words that end an introduction ("ingin", "bingung"): kept.
+    for kept in ("Saya Bingung, apa itu bkad?", "Saya Ingin Tahu, apa itu bkad?"):
+        assert strip_message(kept).question == kept
     # "kami" introduces a group, not a name: the clause stays unless it names a role or place.
     assert strip_message("Kami Sukamaju Raya, apa itu bkad?").question == "Kami Sukamaju Raya, apa itu bkad?"
 
