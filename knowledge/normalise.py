@@ -65,6 +65,9 @@ class Normaliser:
         self._oos_terms_by_first = _by_first(self.oos_terms)
         self._oos_strong_by_first = _by_first(self.oos_strong)
         self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
+        self.above_desa = {tok for a in scope.get("above_desa", []) for tok in self.tokens(a)}
+        self.desa_level = {tok for a in scope.get("desa_level", []) for tok in self.tokens(a)}
+        self._cooperation = set(self.tokens("kerja sama"))
         self.key_terms = list(data.get("key_terms", {}).get("terms", []))
         self.key_term_tokens = {t for term in self.key_terms for t in self.tokens(term)}
         self._stripper = None  # the message stripper of the same knowledge directory (set by for_directory)
@@ -140,11 +143,20 @@ class Normaliser:
         """Whether normalised question tokens name an out-of-scope subject and no cooperation anchor — or a
         subject that stays out of scope whatever else the question says (`strong`: a kabupaten's own cooperation
         with another kabupaten, village boundaries, recruitment of perangkat desa)."""
-        if _names(tokens, self._oos_strong_by_first):
+        if _names(tokens, self._oos_strong_by_first) or self._above_desa(tokens):
             return True
         if self.anchors.intersection(tokens):
             return False
         return _names(tokens, self._oos_terms_by_first)
+
+    def _above_desa(self, tokens: list[str]) -> bool:
+        """Cooperation between governments above the desa: the tokens name kerja sama, two governments above the
+        desa or "antar" one of them ("kabupaten kami mau kerja sama dengan kabupaten tetangga", "kerja sama antar
+        provinsi"), and nothing at the desa's level ([out_of_scope] above_desa, desa_level)."""
+        if not self.above_desa or not self._cooperation.intersection(tokens) or self.desa_level.intersection(tokens):
+            return False
+        above = [i for i, t in enumerate(tokens) if t in self.above_desa]
+        return len(above) >= 2 or any(i > 0 and tokens[i - 1] == "antar" for i in above)
 
     def names_in_scope(self, tokens: list[str]) -> bool:
         """Whether normalised tokens name a kerja sama term ([out_of_scope] anchors) or a thing the entries are about

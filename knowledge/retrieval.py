@@ -85,6 +85,9 @@ class Result:
     asked: str = ""
     probability: float = 0.0  # estimated probability that `best` is right
     features: tuple[float, ...] = field(default=(), repr=False)
+    # True when an out-of-scope term (normalisation.toml [out_of_scope]) decided it before the calibration; its
+    # features are still recorded, for refitting the calibration (knowledge/calibrate.py).
+    by_term: bool = False
 
     @property
     def entry(self) -> Entry | None:
@@ -376,7 +379,9 @@ class Retriever:
         ranked = tuple(Match(self.entries[i], float(s.fused[i])) for i in order if s.fused[i] > 0)
         # Out-of-scope terms are read before typo correction too ("cair" is not a typo of "air").
         if self.norm.out_of_scope(s.tokens + s.context) or self.norm.out_of_scope(s.typed):
-            return Result(question, "none", miss="out_of_scope", asked=asked, ranked=ranked)
+            features = tuple(self.features(s, order).tolist()) if ranked else ()
+            return Result(question, "none", miss="out_of_scope", asked=asked, ranked=ranked, features=features,
+                          by_term=True)
         if not ranked:
             return Result(question, "none", miss="out_of_scope", asked=asked)
         x = self.features(s, order)

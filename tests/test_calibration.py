@@ -56,3 +56,20 @@ def test_settings_name_their_key():
     assert RetrievalConfig().problems() == []
     assert "retrieval.answer_probability" in RetrievalConfig(answer_probability=1.2).problems()[0]
     assert "retrieval.suggest_probability" in RetrievalConfig(answer_probability=0.2).problems()[0]
+
+
+def test_rows_an_out_of_scope_term_decides_are_fitted_as_not_to_answer(knowledge):
+    """collect() keeps a term-decided row (features recorded, both labels 0, marked caught) instead of dropping it:
+    without such rows the sixth round's refit saw almost no out-of-scope question and answered new ones."""
+    from knowledge.evaluate import Row
+
+    oos = Row(q="dana desa kapan cair", expect=(), oos=True)
+    inside = Row(q="siapa saja anggota bkad", expect=("Permendesa 2/2015 Pasal 72",), oos=False)
+    res = knowledge.retriever.search(oos.q)
+    assert res.by_term and res.miss == "out_of_scope" and res.outcome == "none" and res.features
+    X, y1, y3, groups, caught, skipped = calibrate.collect(knowledge.retriever, [oos, inside])
+    assert skipped == 0 and list(groups[:2]) == [0, 1]  # the plain rows come first
+    assert list(caught[:2]) == [True, False]
+    assert y1[0] == 0 and y3[0] == 0 and X.shape[1] == len(FEATURES)
+    # Every wrapped form of the out-of-scope question is decided by its term too.
+    assert caught[groups == 0].all() and not caught[groups == 1].any()

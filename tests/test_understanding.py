@@ -167,6 +167,25 @@ def test_a_bum_desa_question_naming_its_staff_and_a_cooperation_is_still_in_scop
     assert res.miss != "out_of_scope", res
 
 
+@pytest.mark.parametrize("q", ["kabupaten kami mau kerja sama dengan kabupaten tetangga",
+                               "kerja sama antar kabupaten diatur dimana", "kerjasama pemkab sm pemkot soal sampah gmn"])
+def test_cooperation_between_governments_above_the_desa_is_out_of_scope(knowledge, q):
+    """Two governments above the desa, or "antar" one, and nothing at the desa's level ([out_of_scope] above_desa).
+    Before, the first was answered with the entry on desa in different kabupaten (probability 0.998)."""
+    res = knowledge.retriever.search(q)
+    assert res.outcome == "none" and res.miss == "out_of_scope", res
+
+
+@pytest.mark.parametrize("q", ["kerja sama desa kami dengan desa di kabupaten lain boleh?",
+                               "kerjasama hrs lapor ke kabupaten gk?",
+                               "kerja sama antar desa beda kabupaten dan beda provinsi diatur siapa"])
+def test_a_desa_s_cooperation_naming_a_kabupaten_stays_in_scope(knowledge, q):
+    """A desa-level word, or a single kabupaten ("desa" left out of a desa's question): not the above-desa rule."""
+    norm = knowledge.retriever.norm
+    assert not norm._above_desa(norm.tokens(q))
+    assert knowledge.retriever.search(q).miss != "out_of_scope"
+
+
 def test_out_of_scope_terms_are_read_before_typo_correction(knowledge):
     # "cair" would be corrected to "air" (a word of the knowledge base); the question is still out of scope.
     assert "air" in knowledge.retriever.query_tokens("dana desa kapan cair")
