@@ -14,7 +14,7 @@ Methods, all over the same entries, measured in the same run:
 A baseline (the last four) answers its best entry at or above its threshold and otherwise offers its top three.
 Its threshold maximises top-1 + out-of-scope rejection − wrong answers on the blind set's tune half (the half the
 hybrid's fusion weight and calibration were fitted on); every other set is scored with the same threshold.
-Question sets: the blind set's test half, the third blind set, the fourth and fifth blind sets' test halves and
+Question sets: the blind set's test half, the third blind set, the fourth to seventh blind sets' test halves and
 the real questions are held out (never tuned on); dev, extra and the tune half are not. "wrapped" = every question under
 the 10 wrappers of knowledge/metamorphic.py.
 Latency: per question, medians over rounds of each round's p50/p99 of wall time, and the p99 of the thread's CPU
@@ -259,6 +259,7 @@ def question_sets() -> dict[str, list[Row]]:
         "fourth blind set, test half (held out)": read_questions(DATA / "blind4-questions.jsonl", "test"),
         "fifth blind set, test half (held out)": read_questions(DATA / "blind5-questions.jsonl", "test"),
         "sixth blind set, test half (held out)": read_questions(DATA / "blind6-questions.jsonl", "test"),
+        "seventh blind set, test half (held out)": read_questions(DATA / "blind7-questions.jsonl", "test"),
         "real questions (held out)": read_questions(DATA / "real-questions.jsonl"),
         "blind tune half (tuned on)": read_questions(blind, "tune"),
         "dev (tuned on)": read_questions(common.DEV_QUESTIONS),
