@@ -66,8 +66,12 @@ class Normaliser:
         self._oos_strong_by_first = _by_first(self.oos_strong)
         self.anchors = {tok for a in scope.get("anchors", []) for tok in self.tokens(a)}
         self.above_desa = {tok for a in scope.get("above_desa", []) for tok in self.tokens(a)}
-        self.desa_level = {tok for a in scope.get("desa_level", []) for tok in self.tokens(a)}
         self._cooperation = set(self.tokens("kerja sama"))
+        # At the desa's level: every anchor but "kerja sama" itself (BKAD, Perber kades, pihak ketiga …), and the
+        # words of [out_of_scope] desa_level.
+        self.desa_level = (self.anchors - self._cooperation) | {
+            tok for a in scope.get("desa_level", []) for tok in self.tokens(a)
+        }
         self.key_terms = list(data.get("key_terms", {}).get("terms", []))
         self.key_term_tokens = {t for term in self.key_terms for t in self.tokens(term)}
         self._stripper = None  # the message stripper of the same knowledge directory (set by for_directory)

@@ -168,7 +168,9 @@ def test_a_bum_desa_question_naming_its_staff_and_a_cooperation_is_still_in_scop
 
 
 @pytest.mark.parametrize("q", ["kabupaten kami mau kerja sama dengan kabupaten tetangga",
-                               "kerja sama antar kabupaten diatur dimana", "kerjasama pemkab sm pemkot soal sampah gmn"])
+                               "kerja sama antar kabupaten diatur dimana", "kerjasama pemkab sm pemkot soal sampah gmn",
+                               "Assalamualaikum pak. Saya kades di Kab. Sleman. Kabupaten kami mau kerja sama dengan "
+                               "kabupaten tetangga, aturannya apa? Terima kasih"])
 def test_cooperation_between_governments_above_the_desa_is_out_of_scope(knowledge, q):
     """Two governments above the desa, or "antar" one, and nothing at the desa's level ([out_of_scope] above_desa).
     Before, the first was answered with the entry on desa in different kabupaten (probability 0.998)."""
@@ -178,7 +180,9 @@ def test_cooperation_between_governments_above_the_desa_is_out_of_scope(knowledg
 
 @pytest.mark.parametrize("q", ["kerja sama desa kami dengan desa di kabupaten lain boleh?",
                                "kerjasama hrs lapor ke kabupaten gk?",
-                               "kerja sama antar desa beda kabupaten dan beda provinsi diatur siapa"])
+                               "kerja sama antar desa beda kabupaten dan beda provinsi diatur siapa",
+                               "Selamat pagi pak. Kabupaten kami dan kabupaten tetangga sama-sama punya BKAD. Bolehkah "
+                               "kerja sama antar BKAD itu?"])
 def test_a_desa_s_cooperation_naming_a_kabupaten_stays_in_scope(knowledge, q):
     """A desa-level word, or a single kabupaten ("desa" left out of a desa's question): not the above-desa rule."""
     norm = knowledge.retriever.norm
